@@ -57,7 +57,7 @@ type KDC struct {
 
 // StartKDC creates a realm database, the principals of opts, and starts krb5kdc; it returns once
 // the KDC accepts connections.
-func StartKDC(ctx context.Context, opts KDCOptions) (k *KDC, err error) {
+func StartKDC(ctx context.Context, opts KDCOptions) (_ *KDC, err error) {
 	kdcBin, err := lookPath("krb5kdc")
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func StartKDC(ctx context.Context, opts KDCOptions) (k *KDC, err error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("testenv: KDC folder: %w", err)
 	}
-	k = &KDC{Realm: realm, Dir: dir, ownDir: ownDir,
+	k := &KDC{Realm: realm, Dir: dir, ownDir: ownDir,
 		Krb5Conf: filepath.Join(dir, "krb5.conf"), kdcConf: filepath.Join(dir, "kdc.conf")}
 	defer func() {
 		if err != nil {

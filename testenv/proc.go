@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -79,21 +80,41 @@ func startProcess(name, logPath, dir string, env []string, argv ...string) (*pro
 }
 
 func (p *process) start(dir string, env []string, argv ...string) error {
+	_, _, err := p.launch(dir, env, false, argv)
+	return err
+}
+
+// startPiped starts argv with stdin and stdout as pipes (stderr goes to the log file).
+func (p *process) startPiped(dir string, argv []string) (io.WriteCloser, io.ReadCloser, error) {
+	return p.launch(dir, nil, true, argv)
+}
+
+func (p *process) launch(dir string, env []string, piped bool, argv []string) (stdin io.WriteCloser, stdout io.ReadCloser, err error) {
 	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("testenv: %s: log file: %w", p.name, err)
+		return nil, nil, fmt.Errorf("testenv: %s: log file: %w", p.name, err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout = logf
 	cmd.Stderr = logf
+	if piped {
+		if stdin, err = cmd.StdinPipe(); err == nil {
+			stdout, err = cmd.StdoutPipe()
+		}
+		if err != nil {
+			logf.Close()
+			return nil, nil, err
+		}
+	} else {
+		cmd.Stdout = logf
+	}
 	// Own process group, so that a stop reaches every child; and SIGKILL if the test binary dies
 	// without running its cleanups (a panic or a `go test -timeout`).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return fmt.Errorf("testenv: starting %s (%s): %w", p.name, argv[0], err)
+		return nil, nil, fmt.Errorf("testenv: starting %s (%s): %w", p.name, argv[0], err)
 	}
 	done := make(chan struct{})
 	p.mu.Lock()
@@ -107,7 +128,7 @@ func (p *process) start(dir string, env []string, argv ...string) error {
 		p.mu.Unlock()
 		close(done)
 	}()
-	return nil
+	return stdin, stdout, nil
 }
 
 // running reports whether the process has been started and not yet exited.
@@ -228,3 +249,4 @@ func runTool(ctx context.Context, env []string, stdin string, argv ...string) (s
 	}
 	return string(out), nil
 }
+

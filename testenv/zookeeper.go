@@ -127,7 +127,7 @@ type Member struct {
 
 // StartZooKeeper writes the configuration of every member, starts them and returns once every
 // member serves requests (standalone, or leader/follower of a formed quorum).
-func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (z *ZooKeeper, err error) {
+func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, err error) {
 	if opts.Version == "" {
 		opts.Version = ZK38
 	}
@@ -174,8 +174,10 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (z *ZooKeeper, e
 			return nil, err
 		}
 		ownDir = true
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
-	z = &ZooKeeper{Version: opts.Version, Dir: dir, opts: opts, ownDir: ownDir}
+	z := &ZooKeeper{Version: opts.Version, Dir: dir, opts: opts, ownDir: ownDir}
 	defer func() {
 		if err != nil {
 			z.Close()
@@ -206,8 +208,11 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (z *ZooKeeper, e
 	// start with fresh ports when a member reports "Address already in use".
 	for attempt := 1; ; attempt++ {
 		err = z.startOnce(ctx, jaas, krb5)
-		if err == nil || !errors.Is(err, errPortInUse) || attempt == 3 {
-			return z, err
+		if err == nil {
+			return z, nil
+		}
+		if !errors.Is(err, errPortInUse) || attempt == 3 {
+			return nil, err
 		}
 		z.stopAll()
 	}

@@ -1,0 +1,144 @@
+// ZkPeer: the Java ZooKeeper client driven line by line over stdin/stdout, for zksecure's interop tests.
+// Each input line is a command; each gets exactly one output line: "ok <result>" or
+// "err <KeeperException.Code name | EXCEPTION> <message>". Data and ids are percent-encoded (UTF-8).
+//
+//   connect <connectString> <sessionTimeoutMs> <sasl|nosasl>   -> ok <sessionId hex> <elapsed ns>
+//   create <path> <data> <acl> <mode>                          -> ok <created path>
+//   get <path>                                                 -> ok <data>
+//   set <path> <data>                                          -> ok <version>
+//   getacl <path>                                              -> ok <scheme:id:perms>|...
+//   delete <path> | exists <path> | children <path> | whoami | close
+//
+// <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
+// <mode>: persistent | ephemeral | persistent_sequential | ephemeral_sequential.
+import java.io.*;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.*;
+import java.util.concurrent.*;
+
+import org.apache.zookeeper.*;
+import org.apache.zookeeper.data.*;
+
+public class ZkPeer {
+    private static ZooKeeper zk;
+
+    public static void main(String[] args) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isEmpty()) continue;
+            String[] f = line.split(" ");
+            try {
+                out.println("ok " + handle(f));
+            } catch (KeeperException e) {
+                out.println("err " + e.code().name() + " " + oneLine(e.getMessage()));
+            } catch (Throwable e) {
+                out.println("err EXCEPTION " + e.getClass().getName() + ": " + oneLine(e.getMessage()));
+            }
+            if (f[0].equals("quit")) break;
+        }
+        if (zk != null) zk.close();
+        System.exit(0);
+    }
+
+    static String oneLine(String s) { return s == null ? "" : s.replace('\n', ' ').replace('\r', ' '); }
+    static String dec(String s) { return s.equals("-") ? "" : URLDecoder.decode(s, StandardCharsets.UTF_8); }
+    static String enc(String s) { return URLEncoder.encode(s, StandardCharsets.UTF_8); }
+
+    static String handle(String[] f) throws Exception {
+        switch (f[0]) {
+            case "connect": return connect(f[1], Integer.parseInt(f[2]), f[3].equals("sasl"));
+            case "create": {
+                byte[] data = dec(f[2]).getBytes(StandardCharsets.UTF_8);
+                return zk.create(f[1], data, acl(f[3]), CreateMode.valueOf(f[4].toUpperCase()));
+            }
+            case "get": return enc(new String(zk.getData(f[1], false, null), StandardCharsets.UTF_8));
+            case "set": return Integer.toString(zk.setData(f[1], dec(f[2]).getBytes(StandardCharsets.UTF_8), -1).getVersion());
+            case "delete": zk.delete(f[1], -1); return "deleted";
+            case "exists": return Boolean.toString(zk.exists(f[1], false) != null);
+            case "children": return String.join(",", zk.getChildren(f[1], false));
+            case "getacl": {
+                List<String> parts = new ArrayList<>();
+                for (ACL a : zk.getACL(f[1], new Stat()))
+                    parts.add(a.getId().getScheme() + ":" + enc(a.getId().getId()) + ":" + perms(a.getPerms()));
+                return String.join("|", parts);
+            }
+            case "whoami": {
+                List<String> ids = new ArrayList<>();
+                for (org.apache.zookeeper.data.ClientInfo c : zk.whoAmI()) ids.add(c.getAuthScheme() + ":" + enc(c.getUser()));
+                return String.join("|", ids);
+            }
+            case "close": if (zk != null) zk.close(); zk = null; return "closed";
+            case "quit": return "bye";
+            default: throw new IllegalArgumentException("unknown command " + f[0]);
+        }
+    }
+
+    // connect waits for SyncConnected and, with SASL, for SaslAuthenticated; AuthFailed is an error.
+    static String connect(String conn, int timeoutMs, boolean sasl) throws Exception {
+        if (zk != null) { zk.close(); zk = null; }
+        final CompletableFuture<String> ready = new CompletableFuture<>();
+        final boolean[] connected = {false};
+        long start = System.nanoTime();
+        zk = new ZooKeeper(conn, timeoutMs, ev -> {
+            switch (ev.getState()) {
+                case SyncConnected: connected[0] = true; if (!sasl) ready.complete("connected"); break;
+                case SaslAuthenticated: ready.complete("authenticated"); break;
+                case AuthFailed: ready.completeExceptionally(new KeeperException.AuthFailedException()); break;
+                default: break;
+            }
+        });
+        try {
+            ready.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception) throw (Exception) e.getCause();
+            throw e;
+        } catch (TimeoutException e) {
+            throw new TimeoutException("no " + (sasl ? "SaslAuthenticated" : "SyncConnected") + " within " + timeoutMs + " ms (connected: " + connected[0] + ")");
+        }
+        long elapsed = System.nanoTime() - start;
+        return "0x" + Long.toHexString(zk.getSessionId()) + " " + elapsed;
+    }
+
+    static List<ACL> acl(String spec) {
+        switch (spec) {
+            case "open": return ZooDefs.Ids.OPEN_ACL_UNSAFE;
+            case "creator": return ZooDefs.Ids.CREATOR_ALL_ACL;
+            case "read": return ZooDefs.Ids.READ_ACL_UNSAFE;
+        }
+        List<ACL> l = new ArrayList<>();
+        for (String e : spec.split("\\|")) {
+            int a = e.indexOf(':'), b = e.lastIndexOf(':');
+            l.add(new ACL(parsePerms(e.substring(b + 1)), new Id(e.substring(0, a), dec(e.substring(a + 1, b)))));
+        }
+        return l;
+    }
+
+    static int parsePerms(String p) {
+        int v = 0;
+        for (char c : p.toCharArray()) {
+            switch (c) {
+                case 'c': v |= ZooDefs.Perms.CREATE; break;
+                case 'd': v |= ZooDefs.Perms.DELETE; break;
+                case 'r': v |= ZooDefs.Perms.READ; break;
+                case 'w': v |= ZooDefs.Perms.WRITE; break;
+                case 'a': v |= ZooDefs.Perms.ADMIN; break;
+                default: throw new IllegalArgumentException("perm " + c);
+            }
+        }
+        return v;
+    }
+
+    static String perms(int v) {
+        StringBuilder s = new StringBuilder();
+        if ((v & ZooDefs.Perms.CREATE) != 0) s.append('c');
+        if ((v & ZooDefs.Perms.DELETE) != 0) s.append('d');
+        if ((v & ZooDefs.Perms.READ) != 0) s.append('r');
+        if ((v & ZooDefs.Perms.WRITE) != 0) s.append('w');
+        if ((v & ZooDefs.Perms.ADMIN) != 0) s.append('a');
+        return s.toString();
+    }
+}
