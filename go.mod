@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4
+	github.com/spf13/pflag v1.1.0
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )

@@ -1,0 +1,30 @@
+# zksecure — the two commands a user needs are `make demo` and `make test`; everything else is a helper.
+GO ?= go
+GOFLAGS_TEST ?= -race -count=1 -timeout 25m
+
+.PHONY: demo test deps check build bench
+
+## demo: install what is needed, start a local kerberized ZooKeeper (testenv) and check it end to end
+demo: deps
+	$(GO) run ./cmd/zk-secure-check --testenv
+
+## test: install what is needed and run the whole test suite against real servers
+test: deps check
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+## deps: idempotent install of the Debian packages and the ZooKeeper 3.4 jars (fast when present)
+deps:
+	bash scripts/install-deps.sh
+
+## check: gofmt and go vet
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	$(GO) build ./...
+
+## bench: the benchmarks named in the issues, against testenv
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 50x ./...

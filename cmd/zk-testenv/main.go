@@ -1,0 +1,108 @@
+// Command zk-testenv starts a local kerberized (and optionally TLS) ZooKeeper environment — a real
+// MIT KDC, a PKI and ZooKeeper 3.8 or 3.4 servers — prints shell exports for it, and keeps it up
+// until interrupted. It is the test environment of zksecure, for people working by hand.
+//
+// Usage:
+//
+//	zk-testenv up [--version 3.8|3.4] [--members N] [--tls] [--client-auth need|want|none]
+//	              [--plaintext-port] [--enforce-sasl] [--no-sasl] [--remove-host] [--remove-realm] [--dir DIR]
+//
+// Then, in another shell: eval "$(cat DIR/env.sh)".
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/zksecure/zksecure/testenv"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "up" {
+		fmt.Fprintln(stderr, "usage: zk-testenv up [flags]   (zk-testenv up --help for the flags)")
+		return 2
+	}
+	fs := pflag.NewFlagSet("zk-testenv up", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	version := fs.String("version", "3.8", "ZooKeeper version: 3.8 (Debian bookworm) or 3.4 (3.4.13 from bullseye)")
+	members := fs.Int("members", 1, "number of servers (1 = standalone, 3 or 5 = ensemble)")
+	useTLS := fs.Bool("tls", false, "open a TLS client port (3.8 only)")
+	clientAuth := fs.String("client-auth", "need", "ssl.clientAuth with --tls: need, want or none")
+	plain := fs.Bool("plaintext-port", false, "with --tls, keep the plaintext client port open too")
+	enforce := fs.Bool("enforce-sasl", false, "refuse sessions that do not authenticate with SASL (3.8 only)")
+	noSASL := fs.Bool("no-sasl", false, "start ZooKeeper without Kerberos")
+	removeHost := fs.Bool("remove-host", false, "kerberos.removeHostFromPrincipal=true")
+	removeRealm := fs.Bool("remove-realm", false, "kerberos.removeRealmFromPrincipal=true")
+	dir := fs.String("dir", "", "folder for everything (default: a new temporary folder, removed on exit)")
+	if err := fs.Parse(args[1:]); err != nil {
+		if err == pflag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	v := testenv.Version(*version)
+	if v != testenv.ZK38 && v != testenv.ZK34 {
+		fmt.Fprintf(stderr, "zk-testenv: --version %q: want 3.8 or 3.4\n", *version)
+		return 2
+	}
+	switch testenv.ClientAuth(*clientAuth) {
+	case testenv.ClientAuthNeed, testenv.ClientAuthWant, testenv.ClientAuthNone:
+	default:
+		fmt.Fprintf(stderr, "zk-testenv: --client-auth %q: want need, want or none\n", *clientAuth)
+		return 2
+	}
+	if err := testenv.Check(); err != nil {
+		fmt.Fprintf(stderr, "zk-testenv: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{
+		Dir: *dir, Version: v, Members: *members, NoSASL: *noSASL, EnforceSASL: *enforce,
+		RemoveHostFromPrincipal: *removeHost, RemoveRealmFromPrincipal: *removeRealm,
+		TLS: *useTLS, ClientAuth: testenv.ClientAuth(*clientAuth), PlaintextPort: *plain,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "zk-testenv: %v\n", err)
+		return 1
+	}
+	defer env.Close()
+	var sh strings.Builder
+	for _, kv := range env.Exports() {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&sh, "export %s=%s\n", k, shellQuote(v))
+	}
+	envFile := filepath.Join(env.Dir, "env.sh")
+	if err := os.WriteFile(envFile, []byte(sh.String()), 0o644); err != nil {
+		fmt.Fprintf(stderr, "zk-testenv: %v\n", err)
+		return 1
+	}
+	env.Describe(stderr)
+	fmt.Fprint(stdout, sh.String())
+	fmt.Fprintf(stderr, "\nzk-testenv: up. In another shell: eval \"$(cat %s)\". Ctrl-C stops everything.\n", envFile)
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "zk-testenv: stopping")
+	return 0
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r == ',' || r == '@' || r == '+' ||
+			r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
