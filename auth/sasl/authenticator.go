@@ -1,0 +1,262 @@
+package sasl
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// Config configures an Authenticator. Login must name one credential source; everything else has a
+// usable zero value.
+type Config struct {
+	// Login says where the client's credentials come from.
+	Login
+	// PrincipalRules choose the service principal of each member; the zero value is the Java
+	// client's default.
+	PrincipalRules
+	// NoMutualAuth stops asking the server to prove its identity (AP-REP). Mutual authentication is
+	// on by default, as with the JDK client; the server authenticates the client either way.
+	NoMutualAuth bool
+	// ExchangeTimeout bounds the SASL exchange on one connection; zero means 10s.
+	ExchangeTimeout time.Duration
+	// KDCTimeout bounds a login or service-ticket request; zero means 10s.
+	KDCTimeout time.Duration
+	// Resolver is used to canonicalize host names; nil means net.DefaultResolver.
+	Resolver Resolver
+	// Logger receives events (never secrets); nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Authenticator holds a client's Kerberos credentials and authenticates ZooKeeper connections with
+// them. It is safe for concurrent use. Create it with New, log in with Login (or let the first
+// connection do it), and Close it when done.
+type Authenticator struct {
+	cfg             Config
+	cl              *krbclient.Client
+	clientPrincipal string
+	clientRealm     string
+	source          string
+	krb5conf        string
+	log             *slog.Logger
+
+	mu     sync.Mutex
+	spns     map[string]string // member → service principal
+	failed   *AuthError        // latched permanent failure
+	hooks    map[int]func(error)
+	nextHook int
+}
+
+// New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
+// does not contact the KDC: Login does.
+func New(cfg Config) (*Authenticator, error) {
+	src, err := cfg.Login.resolve()
+	if err != nil {
+		return nil, err
+	}
+	cl, full, err := newKrbClient(src)
+	if err != nil {
+		if src.jaas != "" {
+			err = fmt.Errorf("%w (login from %s)", err, src.jaas)
+		}
+		return nil, err
+	}
+	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: krb5ConfPath(src.krb5conf),
+		spns: map[string]string{}}
+	_, a.clientRealm = splitPrincipal(full, "")
+	switch {
+	case src.keytab != "":
+		a.source = "keytab " + src.keytab
+	default:
+		a.source = "ticket cache " + src.ccache
+	}
+	if src.jaas != "" {
+		a.source += " (from JAAS " + src.jaas + ")"
+	}
+	a.log = cfg.Logger
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.log = a.log.With("component", "zksecure/sasl", "client_principal", full)
+	return a, nil
+}
+
+// ClientPrincipal is the principal the client authenticates as ("name@REALM").
+func (a *Authenticator) ClientPrincipal() string { return a.clientPrincipal }
+
+// Source describes where the credentials come from ("keytab /path", "ticket cache /path", with the
+// JAAS section when one was used). It never contains a secret.
+func (a *Authenticator) Source() string { return a.source }
+
+// Krb5Conf is the krb5.conf in use.
+func (a *Authenticator) Krb5Conf() string { return a.krb5conf }
+
+func (a *Authenticator) kdcTimeout() time.Duration {
+	if a.cfg.KDCTimeout > 0 {
+		return a.cfg.KDCTimeout
+	}
+	return 10 * time.Second
+}
+
+func (a *Authenticator) exchangeTimeout() time.Duration {
+	if a.cfg.ExchangeTimeout > 0 {
+		return a.cfg.ExchangeTimeout
+	}
+	return 10 * time.Second
+}
+
+// Login obtains a TGT from the KDC (keytab) or checks the ticket cache's TGT. With a keytab, gokrb5
+// then renews the TGT before it expires, logging in again from the keytab when it can no longer be
+// renewed. Failures wrap ErrLogin, ErrKDCUnreachable or ErrWeakEnctype and say what to do.
+func (a *Authenticator) Login(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
+	defer cancel()
+	err := runWithContext(ctx, a.cl.AffirmLogin)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: logging in %s at the KDC (%s): %w", ErrKDCUnreachable, a.clientPrincipal, a.krb5conf, ctx.Err())
+	}
+	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.krb5conf)
+	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
+}
+
+// ServicePrincipal returns the service principal used for member ("host:port"), computed once per
+// member by the PrincipalRules.
+func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (string, error) {
+	a.mu.Lock()
+	spn, ok := a.spns[member]
+	a.mu.Unlock()
+	if ok {
+		return spn, nil
+	}
+	spn, err := a.cfg.PrincipalRules.ServicePrincipal(ctx, a.cfg.Resolver, member, a.clientRealm)
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	a.spns[member] = spn
+	a.mu.Unlock()
+	return spn, nil
+}
+
+// ServiceTicket makes sure a valid service ticket for member is cached (fetching one from the KDC if
+// needed, logging in first if needed) and returns the service principal. The dialer calls it before
+// every dial, so that KDC round trips never eat into the connection's handshake time.
+func (a *Authenticator) ServiceTicket(ctx context.Context, member string) (string, error) {
+	spn, _, _, err := a.serviceTicket(ctx, member)
+	return spn, err
+}
+
+func (a *Authenticator) serviceTicket(ctx context.Context, member string) (string, messages.Ticket, types.EncryptionKey, error) {
+	var tkt messages.Ticket
+	var key types.EncryptionKey
+	spn, err := a.ServicePrincipal(ctx, member)
+	if err != nil {
+		return "", tkt, key, err
+	}
+	name, realm := splitPrincipal(spn, a.clientRealm)
+	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
+	defer cancel()
+	err = runWithContext(ctx, func() error {
+		var err error
+		if realm == a.clientRealm {
+			tkt, key, err = a.cl.GetServiceTicket(name)
+			return err
+		}
+		// Another realm: a cross-realm TGT from our KDC, then the ticket from the server's realm.
+		if t, k, ok := a.cl.GetCachedTicket(name); ok {
+			tkt, key = t, k
+			return nil
+		}
+		xt, xk, err := a.cl.GetServiceTicket("krbtgt/" + realm)
+		if err != nil {
+			return err
+		}
+		_, rep, err := a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
+		if err != nil {
+			return err
+		}
+		tkt, key = rep.Ticket, rep.DecryptedEncPart.Key
+		return nil
+	})
+	if err != nil {
+		ae := &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal, Stage: "service ticket", Err: err}
+		if ctx.Err() != nil {
+			ae.Reason, ae.Fix = "the KDC did not answer within "+a.kdcTimeout().String(), "check that the KDC in "+a.krb5conf+" is running and reachable"
+			ae.Kind, ae.Err = ErrKDCUnreachable, ctx.Err()
+			return spn, tkt, key, ae
+		}
+		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.krb5conf)
+		return spn, tkt, key, ae
+	}
+	if !isAES(key.KeyType) {
+		return spn, tkt, key, &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal,
+			Stage: "service ticket", Permanent: true, Kind: ErrWeakEnctype,
+			Reason: "the KDC issued a " + etypeName(key.KeyType) + " session key",
+			Fix:    "give " + spn + " AES keys and list only AES types in permitted_enctypes of " + a.krb5conf}
+	}
+	return spn, tkt, key, nil
+}
+
+// OnFailure registers f to be called (once, from the goroutine that saw it) when a permanent
+// authentication failure latches. The owner of the zk.Conn uses it to close the session. The returned
+// function unregisters f.
+func (a *Authenticator) OnFailure(f func(error)) (unregister func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.hooks == nil {
+		a.hooks = map[int]func(error){}
+	}
+	id := a.nextHook
+	a.nextHook++
+	a.hooks[id] = f
+	return func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.hooks, id)
+	}
+}
+
+// Err returns the latched permanent failure, or nil. Once set, every dial fails with it.
+func (a *Authenticator) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed == nil {
+		return nil
+	}
+	return a.failed
+}
+
+func (a *Authenticator) fail(err *AuthError) {
+	a.mu.Lock()
+	first := a.failed == nil
+	if first {
+		a.failed = err
+	}
+	hooks := make([]func(error), 0, len(a.hooks))
+	for _, h := range a.hooks {
+		hooks = append(hooks, h)
+	}
+	a.mu.Unlock()
+	if !first {
+		return
+	}
+	a.log.Error("SASL authentication failed; the session will not be used", "member", err.Member,
+		"service_principal", err.ServicePrincipal, "stage", err.Stage, "error", err.Error())
+	for _, h := range hooks {
+		h(err)
+	}
+}
+
+// Close stops the TGT renewal and forgets the tickets.
+func (a *Authenticator) Close() {
+	a.cl.Destroy()
+}

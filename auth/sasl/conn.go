@@ -1,0 +1,213 @@
+package sasl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/zksecure/zksecure/internal/wire"
+)
+
+// Dialer returns a zk.Dialer that authenticates every connection it makes. base makes the
+// underlying connection (plain TCP or TLS); nil means net.DialTimeout.
+//
+// Before dialing it makes sure a service ticket for the member is cached. The returned net.Conn lets
+// go-zookeeper's ConnectRequest through, and on go-zookeeper's first Read it reads the whole
+// ConnectResponse itself, runs the SASL exchange, and only then hands the ConnectResponse to
+// go-zookeeper: go-zookeeper is blocked in its handshake the whole time, so none of its requests can
+// leave before the connection is authenticated. After a permanent failure every dial fails at once.
+func (a *Authenticator) Dialer(base zk.Dialer) zk.Dialer {
+	if base == nil {
+		base = net.DialTimeout
+	}
+	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		if err := a.Err(); err != nil {
+			return nil, err
+		}
+		spn, tkt, key, err := a.serviceTicket(context.Background(), address)
+		if err != nil {
+			var ae *AuthError
+			if errors.As(err, &ae) && ae.Permanent {
+				a.fail(ae)
+			} else {
+				a.log.Warn("no service ticket; will retry", "member", address, "error", err.Error())
+			}
+			return nil, err
+		}
+		c, err := base(network, address, timeout)
+		if err != nil {
+			return nil, err
+		}
+		return &conn{Conn: c, a: a, member: address, spn: spn, tkt: tkt, key: key}, nil
+	}
+}
+
+// conn is a connection that authenticates on its first Read. Reads happen on one goroutine at a
+// time (go-zookeeper's handshake, then its receive loop), so the fields need no lock.
+type conn struct {
+	net.Conn
+	a      *Authenticator
+	member string
+	spn    string
+	tkt    messages.Ticket
+	key    types.EncryptionKey
+
+	started  bool
+	err      error
+	replay   []byte    // the ConnectResponse frame, handed to go-zookeeper after authentication
+	deadline time.Time // go-zookeeper's read deadline, restored after the exchange
+}
+
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *conn) SetDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	if !c.started {
+		c.started = true
+		if err := c.authenticate(); err != nil {
+			c.err = err
+			c.Conn.Close()
+		}
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *conn) authenticate() error {
+	start := time.Now()
+	if err := c.Conn.SetDeadline(start.Add(c.a.exchangeTimeout())); err != nil {
+		return err
+	}
+	frame, body, err := wire.ReadFrame(c.Conn)
+	if err != nil {
+		if errors.Is(err, wire.ErrFrameTooLarge) {
+			return fmt.Errorf("sasl: %s did not answer with a ZooKeeper ConnectResponse (%w): is it a TLS port dialed in plaintext, or the reverse?", c.member, err)
+		}
+		return fmt.Errorf("sasl: %s closed the connection before answering the connect request: %w", c.member, err)
+	}
+	cr, err := wire.ParseConnectResponse(body)
+	if err != nil {
+		return fmt.Errorf("sasl: %s: %w", c.member, err)
+	}
+	if cr.SessionID != 0 {
+		if err := c.a.exchange(c.Conn, c.member, c.spn, c.tkt, c.key); err != nil {
+			var ae *AuthError
+			if errors.As(err, &ae) && ae.Permanent {
+				c.a.fail(ae)
+			}
+			return err
+		}
+		c.a.log.Debug("authenticated", "member", c.member, "service_principal", c.spn,
+			"session", fmt.Sprintf("0x%x", cr.SessionID), "took", time.Since(start))
+	}
+	// A session id of 0 means the session expired: go-zookeeper handles that and reconnects, and the
+	// new connection authenticates again.
+	c.replay = frame
+	c.Conn.SetWriteDeadline(time.Time{})
+	return c.Conn.SetReadDeadline(c.deadline)
+}
+
+// exchange runs the SASL exchange (opcode 102) on a connection whose ConnectResponse has been read.
+func (a *Authenticator) exchange(rw io.ReadWriter, member, spn string, tkt messages.Ticket, key types.EncryptionKey) error {
+	g := &gssapiClient{mutual: !a.cfg.NoMutualAuth}
+	fail := func(stage, reason, fix string, code int32, err error, permanent bool) *AuthError {
+		ae := &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal, Stage: stage,
+			Code: code, Reason: reason, Fix: fix, Err: err, Permanent: permanent}
+		if errors.Is(err, ErrNoServerSASL) {
+			ae.Kind, ae.Err = ErrNoServerSASL, nil
+		}
+		return ae
+	}
+	tok, err := g.start(a.cl, tkt, key)
+	if err != nil {
+		return fail("GSSAPI", "could not build the initial token", "", 0, err, true)
+	}
+	buf := make([]byte, 0, 2048)
+	for xid, first := int32(1), true; ; xid, first = xid+1, false {
+		buf = wire.AppendSASLRequest(buf[:0], xid, tok)
+		if _, err := rw.Write(buf); err != nil {
+			return fail("SASL exchange", "could not send the SASL token", "", 0, err, false)
+		}
+		var h wire.ReplyHeader
+		var reply []byte
+		for {
+			_, body, err := wire.ReadFrame(rw)
+			if err != nil {
+				return closedDuringSASL(fail, err)
+			}
+			if h, reply, err = wire.ParseSASLReply(body); err != nil {
+				return fail("SASL exchange", "malformed SASL reply", "", 0, err, true)
+			}
+			if h.Xid == xid {
+				break
+			}
+			if h.Xid >= 0 {
+				return fail("SASL exchange", fmt.Sprintf("reply for xid %d while waiting for %d", h.Xid, xid), "", 0, nil, true)
+			}
+			// A notification or ping reply (negative xid): not ours, keep reading.
+		}
+		switch h.Err {
+		case wire.ErrCodeOK:
+		case wire.ErrCodeAuthFailed:
+			return fail("SASL exchange", "the server rejected the authentication (AuthFailed)",
+				"the server could not accept the ticket for "+spn+": check that this is the principal in the server's JAAS Server section and keytab (the server log says why)",
+				h.Err, nil, true)
+		case wire.ErrCodeSessionClosedRequireAuth:
+			return fail("SASL exchange", "the server enforces SASL and rejected the authentication (SessionClosedRequireSaslAuth)",
+				"the server could not accept the ticket for "+spn+": check that this is the principal in the server's JAAS Server section and keytab (the server log says why)",
+				h.Err, nil, true)
+		default:
+			return fail("SASL exchange", fmt.Sprintf("the server answered the SASL request with error %d", h.Err),
+				"check the server log", h.Err, nil, true)
+		}
+		if first && len(reply) == 0 {
+			return fail("SASL exchange", "the server answered the Kerberos token with an empty reply: it has no SASL configured",
+				"configure Kerberos on the server (a JAAS \"Server\" section and authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider), or turn SASL off for this client",
+				0, ErrNoServerSASL, true)
+		}
+		out, done, err := g.step(reply)
+		if err != nil {
+			return fail("GSSAPI", err.Error(), "check that the server's keytab matches the KDC (kvno) and that both use AES", 0, nil, true)
+		}
+		if done {
+			return nil
+		}
+		tok = out
+	}
+}
+
+// closedDuringSASL classifies a read failure in the middle of the exchange.
+func closedDuringSASL(fail func(string, string, string, int32, error, bool) *AuthError, err error) *AuthError {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fail("SASL exchange", "the server did not answer the SASL token in time", "check the server's health and log", 0, err, false)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) {
+		return fail("SASL exchange", "the server closed the connection during SASL authentication",
+			"ZooKeeper 3.4 to 3.5.8 close the connection when they reject a ticket: check the server log (often the service principal does not match the server's keytab)",
+			0, err, true)
+	}
+	return fail("SASL exchange", "reading the SASL reply failed", "", 0, err, false)
+}

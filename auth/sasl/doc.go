@@ -1,0 +1,20 @@
+// Package sasl authenticates go-zookeeper/zk sessions with Kerberos, the way the Java ZooKeeper
+// client does, in pure Go and fail-closed.
+//
+// It has three parts:
+//
+//   - Login: credentials from a keytab and principal, a ticket cache, or the Krb5LoginModule entry
+//     of a JAAS file (the file JVMs already use), with krb5.conf from an explicit path, KRB5_CONFIG or
+//     /etc/krb5.conf. Only AES keys are accepted.
+//   - The service principal each ensemble member is asked for, chosen exactly as the Java client
+//     chooses it (service name, reverse-DNS canonicalization, realm, full override).
+//   - The GSSAPI mechanism (RFC 4752, security layer "none", empty authzid) carried in ZooKeeper's
+//     SASL requests (opcode 102), run by a zk.Dialer wrapper on every connection between the
+//     ConnectResponse and go-zookeeper's first request: no request ever leaves a connection that has
+//     not authenticated.
+//
+// An authentication failure that retrying cannot fix (the server's AuthFailed, a server without SASL,
+// a rejected ticket, an unknown principal) latches: every later dial fails with the same *AuthError,
+// and the DialerOptions.OnFailure hook is told, so that the owner of the zk.Conn can close it.
+// Connect does all of this for a plain go-zookeeper session.
+package sasl

@@ -1,0 +1,115 @@
+package sasl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+var (
+	// ErrConfig wraps errors in the SASL configuration (missing login source, bad principal, ...).
+	ErrConfig = errors.New("sasl: configuration")
+	// ErrLogin wraps failures to obtain Kerberos credentials (keytab, ticket cache, KDC).
+	ErrLogin = errors.New("sasl: Kerberos login failed")
+	// ErrWeakEnctype is returned for keys, keytabs or tickets that are not AES: with RC4 or DES the
+	// JDK server speaks RFC 1964 GSSAPI tokens, which zksecure (like gokrb5) does not.
+	ErrWeakEnctype = errors.New("sasl: no AES key")
+	// ErrKDCUnreachable wraps login and ticket failures caused by not reaching any KDC.
+	ErrKDCUnreachable = errors.New("sasl: KDC unreachable")
+	// ErrUnknownServicePrincipal is wrapped when the KDC does not know the service principal asked
+	// for: a wrong service name, host, realm or server principal setting.
+	ErrUnknownServicePrincipal = errors.New("sasl: unknown service principal")
+	// ErrAuthFailed is wrapped by every *AuthError: the server did not authenticate the session.
+	ErrAuthFailed = errors.New("sasl: authentication failed")
+	// ErrNoServerSASL is wrapped by the *AuthError of a server that has no SASL configured (no JAAS
+	// Server section): it answers the first token with an empty reply.
+	ErrNoServerSASL = errors.New("sasl: server has no SASL configured")
+)
+
+// AuthError says that a connection to one ensemble member did not authenticate, naming everything
+// an operator needs: the member, both principals, the stage, the server's error code or the KDC's
+// reason, and what to do.
+type AuthError struct {
+	// Member is the ensemble member as "host:port" from the connect string.
+	Member string
+	// ServicePrincipal is the principal the client asked a ticket for; ClientPrincipal its own.
+	ServicePrincipal, ClientPrincipal string
+	// Stage is where it failed: "service ticket", "GSSAPI", "SASL exchange".
+	Stage string
+	// Code is the server's error code (-115 AuthFailed, -124 SASL required), 0 if none.
+	Code int32
+	// Reason says what happened; Fix what to do about it.
+	Reason, Fix string
+	// Kind is the sentinel that classifies the failure (ErrNoServerSASL, ErrKDCUnreachable, ...), nil
+	// when ErrAuthFailed says it all.
+	Kind error
+	// Err is the underlying error, if any.
+	Err error
+	// Permanent is true when retrying cannot help (the server or KDC said no); false for transport
+	// problems such as a KDC that cannot be reached.
+	Permanent bool
+}
+
+func (e *AuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sasl: %s authenticating %s to %s as service %s: %s", e.Stage, orUnknown(e.ClientPrincipal),
+		orUnknown(e.Member), orUnknown(e.ServicePrincipal), e.Reason)
+	if e.Code != 0 {
+		fmt.Fprintf(&b, " (server error %d)", e.Code)
+	}
+	if e.Err != nil && !errors.Is(e.Err, ErrAuthFailed) && !strings.Contains(e.Reason, firstLine(e.Err.Error())) {
+		fmt.Fprintf(&b, ": %s", firstLine(e.Err.Error()))
+	}
+	if e.Fix != "" {
+		fmt.Fprintf(&b, ". Fix: %s", e.Fix)
+	}
+	return b.String()
+}
+
+// Unwrap returns ErrAuthFailed, Kind and the underlying error.
+func (e *AuthError) Unwrap() []error {
+	errs := []error{ErrAuthFailed}
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// kdcFailure classifies a gokrb5 error and returns a sentence that says what to do. gokrb5 does not
+// always wrap the KRB-ERROR it received, so the error code names are matched in the text.
+func kdcFailure(err error, client, service, krb5conf string) (reason, fix string, sentinel error, permanent bool) {
+	msg := err.Error()
+	has := func(s string) bool { return strings.Contains(msg, s) }
+	switch {
+	case has("KDC_ERR_S_PRINCIPAL_UNKNOWN"):
+		return "the KDC does not know the service principal " + service, "check the service name, server principal and realm settings (the Java client would ask for the same principal); the server's keytab principal must match", ErrUnknownServicePrincipal, true
+	case has("KDC_ERR_C_PRINCIPAL_UNKNOWN"):
+		return "the KDC does not know the client principal " + client, "check the principal's spelling and realm, or create it in the KDC", ErrLogin, true
+	case has("KDC_ERR_PREAUTH_FAILED"), has("Decrypting_Error"), has("integrity verification"), has("error decrypting"):
+		return "the KDC rejected the client's key for " + client + " (the keytab holds old or wrong keys)", "export a fresh keytab for " + client + " (its keys changed since this keytab was written)", ErrLogin, true
+	case has("KDC_ERR_ETYPE_NOSUPP"), has("KDC_ERR_ETYPE_NOTSUPP"):
+		return "the KDC and client share no encryption type", "give the principal AES keys (aes256-cts-hmac-sha1-96) and list them in krb5.conf", ErrWeakEnctype, true
+	case has("KRB_AP_ERR_SKEW"):
+		return "the clocks of this host and the KDC differ by more than the allowed skew", "synchronise the clocks (NTP)", ErrLogin, true
+	case has("KDC_ERR_KEY_EXPIRED"), has("KDC_ERR_CLIENT_REVOKED"), has("KDC_ERR_POLICY"):
+		return "the KDC refused " + client + ": " + firstLine(msg), "ask the Kerberos administrator to renew or unlock the principal", ErrLogin, true
+	case has("failed to communicate with KDC"), has("connection refused"), has("i/o timeout"), has("no KDCs defined"), has("no such host"):
+		return "no KDC could be reached", "check that the KDC in " + krb5conf + " is running and reachable from this host (kdc = host:port under [realms])", ErrKDCUnreachable, false
+	}
+	return firstLine(msg), "run `kinit` with the same credentials to see the KDC's answer, and check " + krb5conf, ErrLogin, true
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
