@@ -249,4 +249,3 @@ func runTool(ctx context.Context, env []string, stdin string, argv ...string) (s
 	}
 	return string(out), nil
 }
-

@@ -46,7 +46,7 @@ type Authenticator struct {
 	krb5conf        string
 	log             *slog.Logger
 
-	mu     sync.Mutex
+	mu       sync.Mutex
 	spns     map[string]string // member → service principal
 	failed   *AuthError        // latched permanent failure
 	hooks    map[int]func(error)

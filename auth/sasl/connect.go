@@ -107,4 +107,3 @@ func withOptions[T ~func(*zk.Conn)](first T, rest ...func(*zk.Conn)) []T {
 	}
 	return out
 }
-

@@ -141,4 +141,3 @@ func (g *gssapiClient) step(in []byte) (out []byte, done bool, err error) {
 	}
 	return nil, false, fmt.Errorf("%w: token in state %d", errGSSAPI, g.state)
 }
-
