@@ -6,8 +6,10 @@
 //
 //	zk-testenv up [--version 3.8|3.4] [--members N] [--tls] [--client-auth need|want|none]
 //	              [--plaintext-port] [--enforce-sasl] [--no-sasl] [--remove-host] [--remove-realm] [--dir DIR]
+//	zk-testenv demo
 //
-// Then, in another shell: eval "$(cat DIR/env.sh)".
+// After up, in another shell: eval "$(cat DIR/env.sh)". demo starts a kerberized ZooKeeper,
+// authenticates to it with zksecure's Kerberos client and shows what happened.
 package main
 
 import (
@@ -30,8 +32,13 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == "demo" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return demo(ctx, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "up" {
-		fmt.Fprintln(stderr, "usage: zk-testenv up [flags]   (zk-testenv up --help for the flags)")
+		fmt.Fprintln(stderr, "usage: zk-testenv up [flags] | zk-testenv demo   (zk-testenv up --help for the flags)")
 		return 2
 	}
 	fs := pflag.NewFlagSet("zk-testenv up", pflag.ContinueOnError)
