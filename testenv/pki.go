@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -68,6 +70,8 @@ type CertOptions struct {
 	Server bool
 	// NotBefore and NotAfter default to an hour ago and a year from now.
 	NotBefore, NotAfter time.Time
+	// ECDSA makes a P-256 key instead of RSA-2048.
+	ECDSA bool
 }
 
 // PKI is a throw-away certificate authority with the certificates tests need.
@@ -164,7 +168,7 @@ func newCA(dir, name, cn string) (*Cert, error) {
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		SubjectKeyId:          keyID(&key.PublicKey),
+		SubjectKeyId:          keyID(key.Public()),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -177,7 +181,13 @@ func newCA(dir, name, cn string) (*Cert, error) {
 }
 
 func issueCert(dir, name string, o CertOptions, ca *Cert) (*Cert, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	var key crypto.Signer
+	var err error
+	if o.ECDSA {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +210,10 @@ func issueCert(dir, name string, o CertOptions, ca *Cert) (*Cert, error) {
 		dn += ",OU=" + o.OrganizationalUnit
 	}
 	dn += ",O=zksecure"
+	usage := x509.KeyUsageDigitalSignature
+	if !o.ECDSA {
+		usage |= x509.KeyUsageKeyEncipherment
+	}
 	eku := []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	if o.Server {
 		eku = append(eku, x509.ExtKeyUsageServerAuth)
@@ -209,14 +223,14 @@ func issueCert(dir, name string, o CertOptions, ca *Cert) (*Cert, error) {
 		Subject:        subj,
 		NotBefore:      nb,
 		NotAfter:       na,
-		KeyUsage:       x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		KeyUsage:       usage,
 		ExtKeyUsage:    eku,
 		DNSNames:       o.DNSNames,
 		IPAddresses:    o.IPs,
-		SubjectKeyId:   keyID(&key.PublicKey),
+		SubjectKeyId:   keyID(key.Public()),
 		AuthorityKeyId: ca.X509.SubjectKeyId,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.X509, &key.PublicKey, ca.Key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.X509, key.Public(), ca.Key)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: certificate %s: %w", name, err)
 	}
@@ -287,8 +301,9 @@ func serial() *big.Int {
 	return n.Add(n, big.NewInt(1))
 }
 
-func keyID(pub *rsa.PublicKey) []byte {
-	h := sha256.Sum256(x509.MarshalPKCS1PublicKey(pub))
+func keyID(pub crypto.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	h := sha256.Sum256(der)
 	return h[:20]
 }
 

@@ -401,7 +401,7 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} [myid:%%X{myid}] - %%-
 		return err
 	}
 	argv := []string{java,
-		"-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+		"-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-Xss512k",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dlog4j.configuration=file:" + log4j,
 		"-Dzookeeper.log.dir=" + m.Dir,
