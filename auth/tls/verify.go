@@ -1,0 +1,127 @@
+package zktls
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// verifyPeer checks the chain against the trust store, then the names as ZooKeeper's Java client
+// does (ZKTrustManager): the connection's IP among the IP SANs, else the host among the DNS SANs —
+// for an IP literal, its reverse-DNS name — else, with no SANs at all, the common name.
+func (cl *Client) verifyPeer(member, host string, remoteIP net.IP, certs []*x509.Certificate) error {
+	if len(certs) == 0 {
+		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
+	}
+	leaf := certs[0]
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	now := time.Now()
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	if err != nil {
+		return cl.describeChainError(member, leaf, certs, err, now)
+	}
+	if cl.cfg.NoHostnameVerification {
+		return nil
+	}
+	return verifyName(member, host, remoteIP, leaf, cl.cfg.LookupAddr)
+}
+
+func (cl *Client) describeChainError(member string, leaf *x509.Certificate, certs []*x509.Certificate, err error, now time.Time) error {
+	var ua x509.UnknownAuthorityError
+	var inv x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		store := cl.cfg.CAFile
+		if store == "" {
+			store = "the system CA pool"
+		}
+		return fmt.Errorf("%w: the certificate of %s (%s) is issued by %q, which is not in the trust store %s; add that CA's certificate to the trust store",
+			ErrUnknownCA, member, leaf.Subject, certs[len(certs)-1].Issuer.String(), store)
+	case errors.As(err, &inv) && inv.Reason == x509.Expired:
+		bad := inv.Cert
+		if bad == nil {
+			bad = leaf
+		}
+		if now.Before(bad.NotBefore) {
+			return fmt.Errorf("%w: the certificate %s of %s is not valid before %s (now %s): check this host's clock",
+				ErrExpired, bad.Subject, member, bad.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+		return fmt.Errorf("%w: the certificate %s of %s expired on %s (now %s); the server needs a renewed certificate",
+			ErrExpired, bad.Subject, member, bad.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case errors.As(err, &inv) && inv.Reason == x509.IncompatibleUsage:
+		return fmt.Errorf("%w: the certificate %s of %s is not for TLS servers (extended key usage lacks serverAuth)", ErrConfig, leaf.Subject, member)
+	}
+	return fmt.Errorf("tls: the certificate of %s (%s) does not verify: %w", member, leaf.Subject, err)
+}
+
+func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lookup func(context.Context, string) ([]string, error)) error {
+	ip := net.ParseIP(host)
+	if remoteIP == nil {
+		remoteIP = ip
+	}
+	if remoteIP == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		cancel()
+		if err == nil && len(addrs) > 0 {
+			remoteIP = addrs[0].IP
+		}
+	}
+	if remoteIP != nil {
+		for _, san := range leaf.IPAddresses {
+			if san.Equal(remoteIP) {
+				return nil
+			}
+		}
+	}
+	names := []string{host}
+	if ip != nil {
+		// The Java client verifies an IP literal's reverse-DNS name.
+		if lookup == nil {
+			lookup = net.DefaultResolver.LookupAddr
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rev, err := lookup(ctx, ip.String())
+		cancel()
+		names = nil
+		if err == nil {
+			for _, n := range rev {
+				names = append(names, strings.TrimSuffix(n, "."))
+			}
+		}
+	}
+	for _, n := range names {
+		if len(leaf.DNSNames) > 0 {
+			if leaf.VerifyHostname(n) == nil {
+				return nil
+			}
+		} else if len(leaf.IPAddresses) == 0 && strings.EqualFold(leaf.Subject.CommonName, n) {
+			return nil
+		}
+	}
+	var holds []string
+	holds = append(holds, leaf.DNSNames...)
+	for _, s := range leaf.IPAddresses {
+		holds = append(holds, s.String())
+	}
+	if len(holds) == 0 {
+		holds = append(holds, "CN="+leaf.Subject.CommonName)
+	}
+	wanted := host
+	if remoteIP != nil && remoteIP.String() != host {
+		wanted += " (" + remoteIP.String() + ")"
+	}
+	if ip != nil && len(names) > 0 {
+		wanted += ", reverse DNS " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("%w: the certificate of %s is for %s, not for %s; connect by a name the certificate holds, or have the server's certificate reissued with this name",
+		ErrHostname, member, strings.Join(holds, ", "), wanted)
+}

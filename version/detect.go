@@ -1,0 +1,213 @@
+package version
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// PortMode is how a member's port speaks.
+type PortMode string
+
+const (
+	Plaintext PortMode = "plaintext"
+	TLS       PortMode = "tls"
+)
+
+var (
+	// ErrUnreachable: no TCP connection to the member.
+	ErrUnreachable = errors.New("version: member unreachable")
+	// ErrPlaintextPort: TLS was asked for, but the port speaks plaintext ZooKeeper.
+	ErrPlaintextPort = errors.New("version: plaintext port")
+	// ErrTLSPort: plaintext was asked for, but the port speaks TLS.
+	ErrTLSPort = errors.New("version: TLS port")
+	// ErrNoAnswer: the port accepted the connection but answered nothing ZooKeeper-like.
+	ErrNoAnswer = errors.New("version: no ZooKeeper answer")
+)
+
+// Handshaker opens TLS on an established connection to member; *zktls.Client implements it.
+type Handshaker interface {
+	Handshake(ctx context.Context, raw net.Conn, member string) (*tls.Conn, error)
+}
+
+// FromConfig adapts a plain *tls.Config to a Handshaker.
+func FromConfig(cfg *tls.Config) Handshaker { return configHandshaker{cfg} }
+
+type configHandshaker struct{ cfg *tls.Config }
+
+func (h configHandshaker) Handshake(ctx context.Context, raw net.Conn, member string) (*tls.Conn, error) {
+	cfg := h.cfg.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(member)
+	}
+	c := tls.Client(raw, cfg)
+	if err := c.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Member is what Detect learned about one ensemble member.
+type Member struct {
+	// Addr is the member as given ("host:port").
+	Addr string
+	// Reachable: a TCP connection was made.
+	Reachable bool
+	// Mode is how the port speaks, when known.
+	Mode PortMode
+	// Version is the server's version (zero when unknown); ServerMode its srvr "Mode:".
+	Version    Version
+	ServerMode string
+	// Chain is the server's certificate chain on a TLS port (leaf first).
+	Chain []*x509.Certificate
+	// TLSVersion and CipherSuite of the handshake, on a TLS port.
+	TLSVersion, CipherSuite uint16
+	// Took is how long the detection took.
+	Took time.Duration
+}
+
+// Detect probes member: with hs nil it expects a plaintext port, otherwise a TLS port, and asks
+// srvr (inside TLS on a TLS port) for the version. The error says what is wrong and what to do; the
+// returned Member holds what was learned either way.
+func Detect(ctx context.Context, member string, hs Handshaker) (Member, error) {
+	start := time.Now()
+	m := Member{Addr: member}
+	defer func() { m.Took = time.Since(start) }()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if hs == nil {
+		out, err := srvr(ctx, member, nil)
+		if err != nil {
+			if errors.Is(err, ErrUnreachable) {
+				return m, err
+			}
+			m.Reachable = true
+			// No plaintext answer: is it a TLS port?
+			if chain, ok := looksLikeTLS(ctx, member); ok {
+				m.Mode, m.Chain = TLS, chain
+				subject := ""
+				if len(chain) > 0 {
+					subject = " (certificate " + chain[0].Subject.String() + ")"
+				}
+				return m, fmt.Errorf("%w: %s speaks TLS%s: configure TLS for this member, or use its plaintext clientPort", ErrTLSPort, member, subject)
+			}
+			return m, err
+		}
+		m.Reachable, m.Mode = true, Plaintext
+		return m, m.fill(out)
+	}
+	var chainSeen []*x509.Certificate
+	out, err := srvr(ctx, member, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+		c, err := hs.Handshake(ctx, raw, member)
+		if err != nil {
+			return nil, err
+		}
+		st := c.ConnectionState()
+		chainSeen, m.TLSVersion, m.CipherSuite = st.PeerCertificates, st.Version, st.CipherSuite
+		return c, nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrUnreachable) {
+			return m, err
+		}
+		m.Reachable = true
+		// Did the port close on our ClientHello because it speaks plaintext? Ask srvr in plaintext.
+		if pout, perr := srvr(ctx, member, nil); perr == nil {
+			v, _ := ParseSrvr(pout)
+			m.Mode, m.Version, m.ServerMode = Plaintext, v, ServerMode(pout)
+			if !v.IsZero() && !v.SupportsTLS() {
+				return m, fmt.Errorf("%w: %s speaks plaintext ZooKeeper %s; %s has no TLS — use SASL, or upgrade to 3.5+",
+					ErrPlaintextPort, member, v.Raw(), v.shortName())
+			}
+			return m, fmt.Errorf("%w: %s speaks plaintext ZooKeeper %s: it is the server's clientPort; connect to its secureClientPort for TLS",
+				ErrPlaintextPort, member, v.Raw())
+		}
+		return m, err
+	}
+	m.Reachable, m.Mode, m.Chain = true, TLS, chainSeen
+	return m, m.fill(out)
+}
+
+func (v Version) shortName() string { return fmt.Sprintf("%d.%d", v.major, v.minor) }
+
+func (m *Member) fill(out string) error {
+	v, err := ParseSrvr(out)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrNoAnswer, m.Addr, err)
+	}
+	m.Version, m.ServerMode = v, ServerMode(out)
+	return nil
+}
+
+// srvr sends the srvr four-letter word (no newline: with one, servers sometimes reset) and reads the
+// whole answer; wrap, when set, turns the TCP connection into a TLS one first.
+func srvr(ctx context.Context, member string, wrap func(context.Context, net.Conn) (net.Conn, error)) (string, error) {
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", member)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrUnreachable, member, err)
+	}
+	conn := raw
+	if wrap != nil {
+		if conn, err = wrap(ctx, raw); err != nil {
+			return "", err
+		}
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	if _, err := conn.Write([]byte("srvr")); err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrNoAnswer, member, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(conn, 64<<10))
+	if len(b) == 0 {
+		if err == nil {
+			err = io.EOF
+		}
+		return "", fmt.Errorf("%w: %s closed the connection without answering srvr: %w", ErrNoAnswer, member, err)
+	}
+	if !strings.Contains(string(b), "Zookeeper version:") {
+		return "", fmt.Errorf("%w: %s answered srvr with %q", ErrNoAnswer, member, firstLine(string(b)))
+	}
+	return string(b), nil
+}
+
+// looksLikeTLS attempts a TLS handshake without verification, only to learn whether the port speaks
+// TLS; it returns the certificates the server sent. Nothing is sent after the handshake.
+func looksLikeTLS(ctx context.Context, member string) ([]*x509.Certificate, bool) {
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", member)
+	if err != nil {
+		return nil, false
+	}
+	defer raw.Close()
+	var chain []*x509.Certificate
+	c := tls.Client(raw, &tls.Config{
+		InsecureSkipVerify: true, // detection only: no data is exchanged on this connection
+		MinVersion:         tls.VersionTLS12,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			chain = cs.PeerCertificates
+			return nil
+		},
+	})
+	err = c.HandshakeContext(ctx)
+	// A server that demands a client certificate aborts after sending its own: still TLS.
+	return chain, err == nil || len(chain) > 0
+}
+
+// HasConfigNode reports whether /zookeeper/config exists, which is true on every 3.5+ server and
+// never on 3.4 — the cross-check of a detected version once a session exists.
+func HasConfigNode(c *zk.Conn) (bool, error) {
+	ok, _, err := c.Exists("/zookeeper/config")
+	return ok, err
+}
