@@ -78,14 +78,14 @@ type Member struct {
 // Detect probes member: with hs nil it expects a plaintext port, otherwise a TLS port, and asks
 // srvr (inside TLS on a TLS port) for the version. The error says what is wrong and what to do; the
 // returned Member holds what was learned either way.
-func Detect(ctx context.Context, member string, hs Handshaker) (Member, error) {
+func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err error) {
 	start := time.Now()
-	m := Member{Addr: member}
+	m = Member{Addr: member}
 	defer func() { m.Took = time.Since(start) }()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if hs == nil {
-		out, err := srvr(ctx, member, nil)
+		out, err := plainSrvr(ctx, member)
 		if err != nil {
 			if errors.Is(err, ErrUnreachable) {
 				return m, err
@@ -121,7 +121,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (Member, error) {
 		}
 		m.Reachable = true
 		// Did the port close on our ClientHello because it speaks plaintext? Ask srvr in plaintext.
-		if pout, perr := srvr(ctx, member, nil); perr == nil {
+		if pout, perr := plainSrvr(ctx, member); perr == nil {
 			v, _ := ParseSrvr(pout)
 			m.Mode, m.Version, m.ServerMode = Plaintext, v, ServerMode(pout)
 			if !v.IsZero() && !v.SupportsTLS() {
@@ -146,6 +146,16 @@ func (m *Member) fill(out string) error {
 	}
 	m.Version, m.ServerMode = v, ServerMode(out)
 	return nil
+}
+
+// srvrAnswerTime bounds a plaintext srvr probe: a ZooKeeper answers in milliseconds, while a TLS
+// port just waits for the rest of a TLS record, which would otherwise use up the caller's deadline.
+const srvrAnswerTime = 2 * time.Second
+
+func plainSrvr(ctx context.Context, member string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, srvrAnswerTime)
+	defer cancel()
+	return srvr(ctx, member, nil)
 }
 
 // srvr sends the srvr four-letter word (no newline: with one, servers sometimes reset) and reads the

@@ -1,0 +1,156 @@
+package version_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/testenv"
+	"github.com/zksecure/zksecure/version"
+)
+
+var (
+	pki          *testenv.PKI
+	zk38, zk34   *testenv.ZooKeeper
+	envErr       error
+	clientTLS    *zktls.Client
+	clientTLSErr error
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "zksecure-version-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	envErr = func() error {
+		if err := testenv.Check(); err != nil {
+			return err
+		}
+		var err error
+		if pki, err = testenv.NewPKI(filepath.Join(dir, "pki")); err != nil {
+			return err
+		}
+		var wg sync.WaitGroup
+		var err38, err34 error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			zk38, err38 = testenv.StartZooKeeper(context.Background(), testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "38"),
+				TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}})
+		}()
+		go func() {
+			defer wg.Done()
+			zk34, err34 = testenv.StartZooKeeper(context.Background(), testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "34"), Version: testenv.ZK34})
+		}()
+		wg.Wait()
+		clientTLS, clientTLSErr = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
+		return errors.Join(err38, err34, clientTLSErr)
+	}()
+	code := m.Run()
+	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {
+		if z != nil {
+			if code != 0 {
+				z.DumpLogs(os.Stderr, 20)
+			}
+			z.Close()
+		}
+	}
+	return code
+}
+
+func requireEnv(t testing.TB) {
+	t.Helper()
+	if envErr != nil {
+		t.Fatalf("test environment: %v", envErr)
+	}
+}
+
+func TestDetectReportsEachMember(t *testing.T) {
+	requireEnv(t)
+	ctx := context.Background()
+	m, err := version.Detect(ctx, zk38.Members[0].PlainAddr(), nil)
+	if err != nil || !m.Reachable || m.Mode != version.Plaintext || m.Version.String() != "3.8.0" || m.ServerMode != "standalone" {
+		t.Errorf("3.8 plaintext: %+v, %v", m, err)
+	}
+	m, err = version.Detect(ctx, zk34.Members[0].Addr(), nil)
+	if err != nil || m.Version.String() != "3.4.13" || m.Version.Raw() != "3.4.13-6--1" || m.Version.SupportsTLS() {
+		t.Errorf("3.4 plaintext: %+v, %v", m, err)
+	}
+	m, err = version.Detect(ctx, zk38.Members[0].SecureAddr(), clientTLS)
+	if err != nil || m.Mode != version.TLS || m.Version.String() != "3.8.0" || len(m.Chain) == 0 || m.Chain[0].Subject.CommonName != "zookeeper" {
+		t.Errorf("3.8 TLS: %+v, %v", m, err)
+	}
+}
+
+func TestDetectExplainsWrongTransport(t *testing.T) {
+	requireEnv(t)
+	ctx := context.Background()
+	addr34 := zk34.Members[0].Addr()
+	_, err := version.Detect(ctx, addr34, clientTLS)
+	want := addr34 + " speaks plaintext ZooKeeper 3.4.13-6--1; 3.4 has no TLS — use SASL, or upgrade to 3.5+"
+	if !errors.Is(err, version.ErrPlaintextPort) || !strings.Contains(err.Error(), want) {
+		t.Errorf("TLS against 3.4: %v\nwant it to say %q", err, want)
+	}
+	_, err = version.Detect(ctx, zk38.Members[0].PlainAddr(), clientTLS)
+	if !errors.Is(err, version.ErrPlaintextPort) || !strings.Contains(err.Error(), "secureClientPort") {
+		t.Errorf("TLS against a 3.8 plaintext port: %v", err)
+	}
+	m, err := version.Detect(ctx, zk38.Members[0].SecureAddr(), nil)
+	if !errors.Is(err, version.ErrTLSPort) || m.Mode != version.TLS || !strings.Contains(err.Error(), "CN=zookeeper") {
+		t.Errorf("plaintext against a TLS port: %+v, %v", m, err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := l.Addr().String()
+	l.Close()
+	m, err = version.Detect(ctx, closed, nil)
+	if !errors.Is(err, version.ErrUnreachable) || m.Reachable {
+		t.Errorf("closed port: %+v, %v", m, err)
+	}
+	// A TLS failure that is not about the port keeps its own error (here: an untrusted CA).
+	untrusting, err := zktls.Config{CAFile: pki.UnknownCAFile}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := version.Detect(ctx, zk38.Members[0].SecureAddr(), untrusting); !errors.Is(err, zktls.ErrUnknownCA) {
+		t.Errorf("unknown CA: %v", err)
+	}
+}
+
+// /zookeeper/config exists on 3.5+ and never on 3.4: the cross-check once a session is up.
+func TestConfigNodeCrossCheck(t *testing.T) {
+	requireEnv(t)
+	for _, tc := range []struct {
+		z    *testenv.ZooKeeper
+		want bool
+	}{{zk38, true}, {zk34, false}} {
+		c, ev, err := zk.Connect([]string{tc.z.Members[0].Addr()}, 10*time.Second, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e := range ev {
+			if e.State == zk.StateHasSession {
+				break
+			}
+		}
+		got, err := version.HasConfigNode(c)
+		c.Close()
+		if err != nil || got != tc.want {
+			t.Errorf("%s: HasConfigNode = %v, %v; want %v", tc.z.Version, got, err, tc.want)
+		}
+	}
+}
