@@ -9,6 +9,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/internal/zkopt"
 	"github.com/zksecure/zksecure/internal/zklog"
 )
 
@@ -55,7 +56,7 @@ func Connect(ctx context.Context, a *Authenticator, members []string, sessionTim
 			go c.Close() // not from go-zookeeper's own goroutine, which Close waits for
 		}
 	})
-	all := withOptions(zk.WithDialer(a.Dialer(base)), opts...)
+	all := zkopt.List(zk.WithDialer(a.Dialer(base)), opts...)
 	all = append(all, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(a.log)))
 	c, events, err := zk.Connect(members, sessionTimeout, all...)
 	if err != nil {
@@ -97,13 +98,4 @@ func Connect(ctx context.Context, a *Authenticator, members []string, sessionTim
 		}
 		return nil, nil, fmt.Errorf("sasl: no authenticated session with %v: %w", members, ctx.Err())
 	}
-}
-
-// withOptions builds a slice of go-zookeeper's (unexported) option type from its first element's type.
-func withOptions[T ~func(*zk.Conn)](first T, rest ...func(*zk.Conn)) []T {
-	out := []T{first}
-	for _, r := range rest {
-		out = append(out, T(r))
-	}
-	return out
 }

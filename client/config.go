@@ -1,0 +1,212 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/auth/sasl"
+	zktls "github.com/zksecure/zksecure/auth/tls"
+)
+
+// Transport selects how connections are made.
+type Transport string
+
+const (
+	// TransportAuto uses TLS when TLS is configured and every member speaks it (3.5+ with a secure
+	// port), plaintext when TLS is not configured. TLS configured but impossible for some or all
+	// members is refused, never downgraded.
+	TransportAuto Transport = "auto"
+	// TransportPlaintext never uses TLS; configuring TLS as well is refused as contradictory.
+	TransportPlaintext Transport = "plaintext"
+	// TransportTLS requires TLS to every member (with the system CAs when no TLS is configured).
+	TransportTLS Transport = "tls"
+)
+
+// SASLMode selects SASL authentication.
+type SASLMode string
+
+const (
+	SASLOff      SASLMode = "off"
+	SASLKerberos SASLMode = "kerberos"
+)
+
+// Defaults, as Flink's (DESIGN.md §8).
+const (
+	DefaultRoot              = "/flink"
+	DefaultClusterID         = "/default"
+	DefaultSessionTimeout    = 60 * time.Second
+	DefaultConnectionTimeout = 15 * time.Second
+	DefaultRetryWait         = 5 * time.Second
+	DefaultMaxRetryAttempts  = 3
+)
+
+// Config configures Connect. Only Members is required; every other field's zero value is documented
+// and safe.
+type Config struct {
+	// Members are the ensemble members as "host:port" (a missing port means 2181). Hostnames are kept
+	// as written: Kerberos service principals and TLS names are derived from them.
+	Members []string
+	// Root is high-availability.zookeeper.path.root; empty means DefaultRoot ("/flink").
+	Root string
+	// ClusterID is high-availability.cluster-id; empty means DefaultClusterID ("/default"). Every
+	// path the client is given lives under Root + ClusterID.
+	ClusterID string
+	// SessionTimeout is the requested session timeout (the servers may negotiate it down or up);
+	// zero means 60s.
+	SessionTimeout time.Duration
+	// ConnectionTimeout bounds Connect until the first session exists, and the transport probes;
+	// zero means 15s.
+	ConnectionTimeout time.Duration
+	// RetryWait is the first wait before retrying a read that failed with connection loss (doubled
+	// each time); zero means 5s.
+	RetryWait time.Duration
+	// MaxRetryAttempts is how many times a read is retried on connection loss; zero means 3, a
+	// negative value means never.
+	MaxRetryAttempts int
+	// Transport is auto, plaintext or tls; empty means auto.
+	Transport Transport
+	// TLS configures TLS; nil means not configured.
+	TLS *zktls.Config
+	// SASL is off or kerberos; empty means off. With kerberos, Kerberos holds the login and the
+	// service principal rules.
+	SASL     SASLMode
+	Kerberos sasl.Config
+	// ACL gives the ACL of every node the client creates; nil means acl.Open() (Flink's default).
+	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
+	// certificate.
+	ACL acl.Provider
+	// TolerateSuspendedConnections is Flink's
+	// high-availability.zookeeper.client.tolerate-suspended-connections, for the election package:
+	// only Lost, not Suspended, revokes leadership. The client itself does not use it.
+	TolerateSuspendedConnections bool
+	// OnState, if set, is called for every connection state event, in order, from one goroutine; it
+	// must not block for long.
+	OnState func(Event)
+	// Logger receives the client's log; nil means slog.Default(). Secrets are never logged.
+	Logger *slog.Logger
+}
+
+// ErrConfig wraps configuration errors; the message names the field.
+var ErrConfig = errors.New("client: configuration")
+
+// withDefaults returns a copy with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Root == "" {
+		c.Root = DefaultRoot
+	}
+	if c.ClusterID == "" {
+		c.ClusterID = DefaultClusterID
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = DefaultSessionTimeout
+	}
+	if c.ConnectionTimeout == 0 {
+		c.ConnectionTimeout = DefaultConnectionTimeout
+	}
+	if c.RetryWait == 0 {
+		c.RetryWait = DefaultRetryWait
+	}
+	if c.MaxRetryAttempts == 0 {
+		c.MaxRetryAttempts = DefaultMaxRetryAttempts
+	}
+	if c.Transport == "" {
+		c.Transport = TransportAuto
+	}
+	if c.SASL == "" {
+		c.SASL = SASLOff
+	}
+	if c.ACL == nil {
+		c.ACL = acl.Open()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate checks the configuration without touching files or the network; the error names the
+// offending field.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+	}
+	if len(c.Members) == 0 {
+		return bad("Members", "no ensemble members (high-availability.zookeeper.quorum is required)")
+	}
+	seen := map[string]bool{}
+	for _, m := range c.Members {
+		hp, err := normalizeMember(m)
+		if err != nil {
+			return bad("Members", "%v", err)
+		}
+		if seen[hp] {
+			return bad("Members", "%s is listed twice", hp)
+		}
+		seen[hp] = true
+	}
+	if err := validNamespacePart(c.Root); err != nil {
+		return bad("Root", "%v", err)
+	}
+	if err := validNamespacePart(c.ClusterID); err != nil {
+		return bad("ClusterID", "%v", err)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"SessionTimeout", c.SessionTimeout}, {"ConnectionTimeout", c.ConnectionTimeout}, {"RetryWait", c.RetryWait}} {
+		if d.v < 0 {
+			return bad(d.name, "negative duration %v", d.v)
+		}
+	}
+	if c.SessionTimeout < time.Second {
+		return bad("SessionTimeout", "%v is below ZooKeeper's minimum of two ticks; use at least 1s", c.SessionTimeout)
+	}
+	switch c.Transport {
+	case TransportAuto, TransportPlaintext, TransportTLS:
+	default:
+		return bad("Transport", "%q is not auto, plaintext or tls", string(c.Transport))
+	}
+	if c.Transport == TransportPlaintext && c.TLS != nil {
+		return bad("Transport", "plaintext with TLS configured would ignore the TLS settings: use auto or tls, or remove TLS")
+	}
+	switch c.SASL {
+	case SASLOff:
+	case SASLKerberos:
+	default:
+		return bad("SASL", "%q is not off or kerberos", string(c.SASL))
+	}
+	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && (c.TLS == nil || c.TLS.CertFile == "") {
+		return fmt.Errorf("%w: ACL: %w: the ACL %s needs it, but SASL is off and no TLS client certificate is configured (in Flink terms: high-availability.zookeeper.client.acl: creator with zookeeper.sasl.disable: true)",
+			ErrConfig, acl.ErrNoIdentity, c.ACL)
+	}
+	return nil
+}
+
+// normalizeMember returns "host:port", adding ZooKeeper's default port.
+func normalizeMember(m string) (string, error) {
+	m = strings.TrimSpace(m)
+	if m == "" {
+		return "", errors.New("empty member")
+	}
+	host, port, err := net.SplitHostPort(m)
+	if err != nil {
+		if strings.Contains(err.Error(), "missing port") {
+			return net.JoinHostPort(strings.Trim(m, "[]"), "2181"), nil
+		}
+		return "", fmt.Errorf("member %q: %v", m, err)
+	}
+	if host == "" {
+		return "", fmt.Errorf("member %q has no host", m)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return "", fmt.Errorf("member %q: port %q is not a number from 1 to 65535", m, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}

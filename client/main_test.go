@@ -1,0 +1,139 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zksecure/zksecure/auth/sasl"
+	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/testenv"
+)
+
+var (
+	kdc    *testenv.KDC
+	pki    *testenv.PKI
+	zkMain *testenv.ZooKeeper // 3.8: SASL (not enforced) + TLS (clientAuth=need) + plaintext port
+	zk34   *testenv.ZooKeeper
+	envErr error
+	tmpDir string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	var err error
+	if tmpDir, err = os.MkdirTemp("", "zksecure-client-test-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmpDir)
+	envErr = start()
+	code := m.Run()
+	for _, z := range []*testenv.ZooKeeper{zkMain, zk34} {
+		if z != nil {
+			if code != 0 {
+				z.DumpLogs(os.Stderr, 25)
+			}
+			z.Close()
+		}
+	}
+	if kdc != nil {
+		kdc.Close()
+	}
+	return code
+}
+
+func start() error {
+	if err := testenv.Check(); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var err error
+	if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(tmpDir, "kdc"),
+		Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
+		return err
+	}
+	if pki, err = testenv.NewPKI(filepath.Join(tmpDir, "pki")); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	var e1, e2 error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		zkMain, e1 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(tmpDir, "main"),
+			SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}})
+	}()
+	go func() {
+		defer wg.Done()
+		zk34, e2 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(tmpDir, "34"), Version: testenv.ZK34})
+	}()
+	wg.Wait()
+	return errors.Join(e1, e2)
+}
+
+func requireEnv(t testing.TB) {
+	t.Helper()
+	if envErr != nil {
+		t.Fatalf("test environment: %v", envErr)
+	}
+}
+
+func kerberos(t testing.TB, principal string) sasl.Config {
+	t.Helper()
+	kt, err := kdc.Keytab(context.Background(), principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sasl.Config{Login: sasl.Login{Principal: principal, Keytab: kt, Krb5Conf: kdc.Krb5Conf}}
+}
+
+func tlsWith(cert *testenv.Cert) *zktls.Config {
+	c := &zktls.Config{CAFile: pki.CAFile}
+	if cert != nil {
+		c.CertFile = cert.KeystorePEM
+	}
+	return c
+}
+
+func connect(t testing.TB, cfg client.Config) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
+	c, err := client.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func members(s string) []string {
+	var out []string
+	for _, m := range splitComma(s) {
+		out = append(out, m)
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrPath is returned for a path that is not a clean absolute path inside the namespace.
+var ErrPath = errors.New("client: invalid path")
+
+// validNamespacePart checks Root and ClusterID ("/flink", "/default", also "/a/b").
+func validNamespacePart(p string) error {
+	if p == "/" {
+		return errors.New(`"/" is not allowed here`)
+	}
+	return cleanPath(p)
+}
+
+// cleanPath accepts "/" and clean absolute paths: no empty, "." or ".." segment, no trailing slash,
+// no control characters.
+func cleanPath(p string) error {
+	if p == "" || p[0] != '/' {
+		return fmt.Errorf("%q is not absolute (it must start with /)", p)
+	}
+	if p == "/" {
+		return nil
+	}
+	if strings.HasSuffix(p, "/") {
+		return fmt.Errorf("%q ends with /", p)
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		switch seg {
+		case "":
+			return fmt.Errorf("%q has an empty segment", p)
+		case ".", "..":
+			return fmt.Errorf("%q has a %q segment: paths cannot leave the namespace", p, seg)
+		}
+	}
+	for _, r := range p {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0xfffe || r == 0xffff {
+			return fmt.Errorf("%q has a control character", p)
+		}
+	}
+	return nil
+}
+
+// namespace maps client paths to server paths under base.
+type namespace struct{ base string }
+
+// full maps "/x" to base+"/x" and "/" to base.
+func (n namespace) full(p string) (string, error) {
+	if err := cleanPath(p); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrPath, err)
+	}
+	if p == "/" {
+		return n.base, nil
+	}
+	return n.base + p, nil
+}
+
+// rel maps a server path back into the namespace ("" when it is outside).
+func (n namespace) rel(full string) string {
+	if full == n.base {
+		return "/"
+	}
+	if strings.HasPrefix(full, n.base+"/") {
+		return full[len(n.base):]
+	}
+	return ""
+}
+
+// chain returns the prefixes of base, shortest first ("/flink", "/flink/default").
+func (n namespace) chain() []string {
+	var out []string
+	for i := 1; i < len(n.base); i++ {
+		if n.base[i] == '/' {
+			out = append(out, n.base[:i])
+		}
+	}
+	return append(out, n.base)
+}

@@ -1,0 +1,395 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/acl"
+)
+
+// call runs f, honouring ctx: when ctx ends first, call returns ctx's error and f finishes in the
+// background (its result is dropped). Reads (retry true) are retried on connection loss.
+func (c *Client) call(ctx context.Context, retry bool, f func() error) error {
+	attempts := 0
+	for {
+		err := c.once(ctx, f)
+		if err == nil || !retry || !retriable(err) || attempts >= c.cfg.MaxRetryAttempts || c.cfg.MaxRetryAttempts < 0 {
+			return c.wrap(err)
+		}
+		wait := c.cfg.RetryWait << attempts
+		attempts++
+		c.log.Debug("retrying after connection loss", "attempt", attempts, "wait", wait, "error", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return c.wrap(zk.ErrClosing)
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, f func() error) error {
+	if ctx.Done() == nil {
+		return f()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- f() }()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func retriable(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer)
+}
+
+// wrap replaces go-zookeeper's closing errors by the reason the client closed.
+func (c *Client) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, zk.ErrClosing) {
+		if aerr := c.Err(); aerr != nil {
+			return aerr
+		}
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// ensureNamespace creates <root>/<cluster-id> and its parents with the provider's ACLs, once.
+func (c *Client) ensureNamespace(ctx context.Context) error {
+	c.nsMu.Lock()
+	defer c.nsMu.Unlock()
+	if c.nsReady {
+		return nil
+	}
+	for _, p := range c.ns.chain() {
+		var exists bool
+		err := c.call(ctx, true, func() (err error) { exists, _, err = c.conn.Exists(p); return })
+		if err != nil {
+			return fmt.Errorf("client: checking the HA path %s: %w", p, err)
+		}
+		if exists {
+			continue
+		}
+		err = c.call(ctx, false, func() error {
+			_, err := c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p))
+			return err
+		})
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			if errors.Is(err, zk.ErrNoAuth) {
+				return fmt.Errorf("client: creating the HA path %s: %w: this identity may not create children of %s; ask its owner to create %s for you, or change the root",
+					p, err, parentOf(p), c.ns.base)
+			}
+			if errors.Is(err, zk.ErrInvalidACL) {
+				return fmt.Errorf("client: creating the HA path %s with ACL %s: %w: the session has no authenticated identity", p, c.cfg.ACL, err)
+			}
+			return fmt.Errorf("client: creating the HA path %s: %w", p, err)
+		}
+	}
+	c.nsReady = true
+	return nil
+}
+
+func parentOf(p string) string {
+	for i := len(p) - 1; i > 0; i-- {
+		if p[i] == '/' {
+			return p[:i]
+		}
+	}
+	return "/"
+}
+
+// prepare maps p into the namespace and makes sure the namespace exists.
+func (c *Client) prepare(ctx context.Context, p string) (string, error) {
+	full, err := c.ns.full(p)
+	if err != nil {
+		return "", err
+	}
+	if err := c.ensureNamespace(ctx); err != nil {
+		return "", err
+	}
+	return full, nil
+}
+
+// EnsureNamespace creates <root>/<cluster-id> (with the ACL provider's ACLs) if it does not exist.
+// Every operation does this on first use; call it to surface permission problems early.
+func (c *Client) EnsureNamespace(ctx context.Context) error { return c.ensureNamespace(ctx) }
+
+// Create creates a node; acl nil means the ACL provider's ACL. It returns the created path (relative
+// to the namespace; with a sequence number for sequential modes).
+func (c *Client) Create(ctx context.Context, p string, data []byte, flags int32, acl []zk.ACL) (string, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	if acl == nil {
+		acl = c.cfg.ACL.ACL(full)
+	}
+	var created string
+	err = c.call(ctx, false, func() (err error) { created, err = c.conn.Create(full, data, flags, acl); return })
+	if err != nil {
+		return "", err
+	}
+	return c.ns.rel(created), nil
+}
+
+// CreateAll creates p and any missing parents (parents empty, all with the provider's ACL);
+// an existing p is not an error.
+func (c *Client) CreateAll(ctx context.Context, p string) error {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return err
+	}
+	rel := c.ns.rel(full)
+	if rel == "/" {
+		return nil
+	}
+	for i := 1; i <= len(rel); i++ {
+		if i < len(rel) && rel[i] != '/' {
+			continue
+		}
+		sub := rel[:i]
+		_, err := c.Create(ctx, sub, nil, 0, nil)
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("client: creating %s: %w", sub, err)
+		}
+	}
+	return nil
+}
+
+// Get returns a node's data and stat.
+func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var data []byte
+	var st *zk.Stat
+	err = c.call(ctx, true, func() (err error) { data, st, err = c.conn.Get(full); return })
+	return data, st, err
+}
+
+// Set replaces a node's data if its version matches (-1: any version).
+func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) (*zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var st *zk.Stat
+	err = c.call(ctx, false, func() (err error) { st, err = c.conn.Set(full, data, version); return })
+	return st, err
+}
+
+// Delete deletes a node if its version matches (-1: any version).
+func (c *Client) Delete(ctx context.Context, p string, version int32) error {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return err
+	}
+	if full == c.ns.base {
+		return fmt.Errorf("%w: refusing to delete the namespace root %s", ErrPath, full)
+	}
+	return c.call(ctx, false, func() error { return c.conn.Delete(full, version) })
+}
+
+// Exists reports whether a node exists, with its stat.
+func (c *Client) Exists(ctx context.Context, p string) (bool, *zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return false, nil, err
+	}
+	var ok bool
+	var st *zk.Stat
+	err = c.call(ctx, true, func() (err error) { ok, st, err = c.conn.Exists(full); return })
+	return ok, st, err
+}
+
+// Children lists a node's children (names, not paths).
+func (c *Client) Children(ctx context.Context, p string) ([]string, *zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var kids []string
+	var st *zk.Stat
+	err = c.call(ctx, true, func() (err error) { kids, st, err = c.conn.Children(full); return })
+	return kids, st, err
+}
+
+// GetACL returns a node's ACL.
+func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a []zk.ACL
+	var st *zk.Stat
+	err = c.call(ctx, true, func() (err error) { a, st, err = c.conn.GetACL(full); return })
+	return a, st, err
+}
+
+// SetACL replaces a node's ACL if its ACL version matches (-1: any).
+func (c *Client) SetACL(ctx context.Context, p string, acl []zk.ACL, version int32) (*zk.Stat, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var st *zk.Stat
+	err = c.call(ctx, false, func() (err error) { st, err = c.conn.SetACL(full, acl, version); return })
+	return st, err
+}
+
+// Sync makes the server the session is connected to catch up with the leader for p.
+func (c *Client) Sync(ctx context.Context, p string) error {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, true, func() error { _, err := c.conn.Sync(full); return err })
+}
+
+// GetW is Get with a one-shot watch on the node's data (and deletion).
+func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan zk.Event, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var data []byte
+	var st *zk.Stat
+	var ch <-chan zk.Event
+	err = c.call(ctx, true, func() (err error) { data, st, ch, err = c.conn.GetW(full); return })
+	return data, st, c.relWatch(ch), err
+}
+
+// ExistsW is Exists with a one-shot watch on creation, deletion or data change.
+func (c *Client) ExistsW(ctx context.Context, p string) (bool, *zk.Stat, <-chan zk.Event, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return false, nil, nil, err
+	}
+	var ok bool
+	var st *zk.Stat
+	var ch <-chan zk.Event
+	err = c.call(ctx, true, func() (err error) { ok, st, ch, err = c.conn.ExistsW(full); return })
+	return ok, st, c.relWatch(ch), err
+}
+
+// ChildrenW is Children with a one-shot watch on the child list (and deletion).
+func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <-chan zk.Event, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var kids []string
+	var st *zk.Stat
+	var ch <-chan zk.Event
+	err = c.call(ctx, true, func() (err error) { kids, st, ch, err = c.conn.ChildrenW(full); return })
+	return kids, st, c.relWatch(ch), err
+}
+
+// relWatch rewrites the path of a watch event into the namespace. The returned channel delivers at
+// most one event and is closed after it (or when the client closes).
+func (c *Client) relWatch(in <-chan zk.Event) <-chan zk.Event {
+	if in == nil {
+		return nil
+	}
+	out := make(chan zk.Event, 1)
+	go func() {
+		defer close(out)
+		ev, ok := <-in
+		if !ok {
+			return
+		}
+		if rel := c.ns.rel(ev.Path); rel != "" {
+			ev.Path = rel
+		}
+		out <- ev
+	}()
+	return out
+}
+
+// Multi runs operations atomically: *zk.CreateRequest (nil Acl means the provider's),
+// *zk.DeleteRequest, *zk.SetDataRequest, *zk.CheckVersionRequest, with namespace paths. The
+// caller's requests are not modified; created paths in the responses are relative.
+func (c *Client) Multi(ctx context.Context, ops ...any) ([]zk.MultiResponse, error) {
+	if err := c.ensureNamespace(ctx); err != nil {
+		return nil, err
+	}
+	mapped := make([]any, len(ops))
+	for i, op := range ops {
+		var err error
+		switch r := op.(type) {
+		case *zk.CreateRequest:
+			cp := *r
+			if cp.Path, err = c.ns.full(r.Path); err == nil && cp.Acl == nil {
+				cp.Acl = c.cfg.ACL.ACL(cp.Path)
+			}
+			mapped[i] = &cp
+		case *zk.DeleteRequest:
+			cp := *r
+			cp.Path, err = c.ns.full(r.Path)
+			mapped[i] = &cp
+		case *zk.SetDataRequest:
+			cp := *r
+			cp.Path, err = c.ns.full(r.Path)
+			mapped[i] = &cp
+		case *zk.CheckVersionRequest:
+			cp := *r
+			cp.Path, err = c.ns.full(r.Path)
+			mapped[i] = &cp
+		default:
+			return nil, fmt.Errorf("client: Multi: unsupported operation %T", op)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	var res []zk.MultiResponse
+	err := c.call(ctx, false, func() (err error) { res, err = c.conn.Multi(mapped...); return })
+	for i := range res {
+		if res[i].String != "" {
+			if rel := c.ns.rel(res[i].String); rel != "" {
+				res[i].String = rel
+			}
+		}
+	}
+	return res, err
+}
+
+// Identities returns the authenticated ids the server gave this session (sasl and/or x509), by
+// creating an ephemeral creator-only node under the namespace, reading its ACL and deleting it — the
+// same answer whoAmI gives on 3.7+, on every version. An unauthenticated session has none (nil, with
+// no write made).
+func (c *Client) Identities(ctx context.Context) ([]acl.Identity, error) {
+	if c.auth == nil && (c.tls == nil || c.tls.Certificate() == nil || !c.useTLS) {
+		return nil, nil
+	}
+	p := fmt.Sprintf("/.zksecure-identity-%x-%d", c.SessionID(), time.Now().UnixNano())
+	created, err := c.Create(ctx, p, nil, zk.FlagEphemeral, zk.AuthACL(zk.PermAll))
+	if err != nil {
+		return nil, fmt.Errorf("client: identity probe %s: %w", p, err)
+	}
+	defer c.Delete(context.WithoutCancel(ctx), created, -1)
+	a, _, err := c.GetACL(ctx, created)
+	if err != nil {
+		return nil, fmt.Errorf("client: identity probe %s: %w", p, err)
+	}
+	ids := make([]acl.Identity, 0, len(a))
+	for _, e := range a {
+		ids = append(ids, acl.Identity{Scheme: e.Scheme, ID: e.ID})
+	}
+	return ids, nil
+}
