@@ -9,8 +9,8 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/internal/hostprovider"
-	"github.com/zksecure/zksecure/internal/zkopt"
 	"github.com/zksecure/zksecure/internal/zklog"
+	"github.com/zksecure/zksecure/internal/zkopt"
 )
 
 // Connect opens a go-zookeeper session on members ("host:port", hostnames kept) whose every
