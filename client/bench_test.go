@@ -1,0 +1,106 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/internal/hostprovider"
+)
+
+// BenchmarkWrapperOverhead compares get, set and create through client (namespaced, with a context
+// that has a deadline, the path that costs a goroutine per call) against raw go-zookeeper on the same
+// plaintext server, interleaved in one loop so both see the same server and machine state. Reported:
+// p50/p99 latency of each and the throughput ratio client/raw (goal ≥ 0.95).
+func BenchmarkWrapperOverhead(b *testing.B) {
+	requireEnv(b)
+	c := connect(b, client.Config{Members: members(zkMain.PlainConnectString()), Root: "/bench", ClusterID: "/wrapper"})
+	raw, ev, err := zk.Connect(members(zkMain.PlainConnectString()), 10*time.Second, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	for e := range ev {
+		if e.State == zk.StateHasSession {
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	payload := make([]byte, 256)
+	if _, err := c.Create(ctx, "/node", payload, 0, nil); err != nil {
+		b.Fatal(err)
+	}
+	rawNode := "/bench/wrapper/raw-node"
+	if _, err := raw.Create(rawNode, payload, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	ops := []struct {
+		name      string
+		wrapped   func() error
+		unwrapped func() error
+	}{
+		{"get", func() error { _, _, err := c.Get(ctx, "/node"); return err },
+			func() error { _, _, err := raw.Get(rawNode); return err }},
+		{"set", func() error { _, err := c.Set(ctx, "/node", payload, -1); return err },
+			func() error { _, err := raw.Set(rawNode, payload, -1); return err }},
+		{"create", func() error {
+			n++
+			_, err := c.Create(ctx, fmt.Sprintf("/c-%d", n), payload, zk.FlagEphemeral, nil)
+			return err
+		}, func() error {
+			n++
+			_, err := raw.Create(fmt.Sprintf("/bench/wrapper/r-%d", n), payload, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+			return err
+		}},
+	}
+	for _, op := range ops {
+		b.Run(op.name, func(b *testing.B) {
+			timeOne := func(f func() error) time.Duration {
+				t0 := time.Now()
+				if err := f(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0)
+			}
+			for i := 0; i < 300; i++ {
+				timeOne(op.wrapped)
+				timeOne(op.unwrapped)
+			}
+			w := make([]time.Duration, 0, b.N)
+			u := make([]time.Duration, 0, b.N)
+			var tw, tu time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				// Alternate which goes first, so neither always follows the other.
+				if i%2 == 0 {
+					w = append(w, timeOne(op.wrapped))
+					u = append(u, timeOne(op.unwrapped))
+				} else {
+					u = append(u, timeOne(op.unwrapped))
+					w = append(w, timeOne(op.wrapped))
+				}
+				tw += w[len(w)-1]
+				tu += u[len(u)-1]
+			}
+			b.StopTimer()
+			b.ReportMetric(pct(w, 0.5), "client-p50-µs")
+			b.ReportMetric(pct(w, 0.99), "client-p99-µs")
+			b.ReportMetric(pct(u, 0.5), "raw-p50-µs")
+			b.ReportMetric(pct(u, 0.99), "raw-p99-µs")
+			b.ReportMetric(tu.Seconds()/tw.Seconds(), "client/raw-throughput")
+		})
+	}
+}
+
+func pct(d []time.Duration, p float64) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[int(p*float64(len(s)-1))].Nanoseconds()) / 1000
+}
