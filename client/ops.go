@@ -11,14 +11,15 @@ import (
 	"github.com/zksecure/zksecure/acl"
 )
 
-// call runs f, honouring ctx: when ctx ends first, call returns ctx's error and f finishes in the
-// background (its result is dropped). Reads (retry true) are retried on connection loss.
-func (c *Client) call(ctx context.Context, retry bool, f func() error) error {
+// do runs f, honouring ctx: when ctx ends first, do returns ctx's error and f finishes in the
+// background; its results travel only through the channel, so nothing is shared with the caller.
+// Reads (retry true) are retried on connection loss.
+func do[T any](c *Client, ctx context.Context, retry bool, f func() (T, error)) (T, error) {
 	attempts := 0
 	for {
-		err := c.once(ctx, f)
-		if err == nil || !retry || !retriable(err) || attempts >= c.cfg.MaxRetryAttempts || c.cfg.MaxRetryAttempts < 0 {
-			return c.wrap(err)
+		v, err := once(ctx, f)
+		if err == nil || !retry || !retriable(err) || c.cfg.MaxRetryAttempts < 0 || attempts >= c.cfg.MaxRetryAttempts {
+			return v, c.wrap(err)
 		}
 		wait := c.cfg.RetryWait << attempts
 		attempts++
@@ -26,29 +27,77 @@ func (c *Client) call(ctx context.Context, retry bool, f func() error) error {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return ctx.Err()
+			return v, ctx.Err()
 		case <-c.done:
-			return c.wrap(zk.ErrClosing)
+			return v, c.wrap(zk.ErrClosing)
 		}
 	}
 }
 
-func (c *Client) once(ctx context.Context, f func() error) error {
+func once[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	if ctx.Done() == nil {
 		return f()
 	}
+	var zero T
 	if err := ctx.Err(); err != nil {
-		return err
+		return zero, err
 	}
-	ch := make(chan error, 1)
-	go func() { ch <- f() }()
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, err}
+	}()
 	select {
-	case err := <-ch:
-		return err
+	case r := <-ch:
+		return r.v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return zero, ctx.Err()
 	}
 }
+
+// none adapts an operation without a result to do.
+func none(f func() error) func() (struct{}, error) {
+	return func() (struct{}, error) { return struct{}{}, f() }
+}
+
+// stat, data, watch: the result shapes of go-zookeeper's calls.
+type (
+	dataStat struct {
+		data []byte
+		st   *zk.Stat
+	}
+	okStat struct {
+		ok bool
+		st *zk.Stat
+	}
+	kidsStat struct {
+		kids []string
+		st   *zk.Stat
+	}
+	aclStat struct {
+		acl []zk.ACL
+		st  *zk.Stat
+	}
+	dataWatch struct {
+		data []byte
+		st   *zk.Stat
+		ch   <-chan zk.Event
+	}
+	okWatch struct {
+		ok bool
+		st *zk.Stat
+		ch <-chan zk.Event
+	}
+	kidsWatch struct {
+		kids []string
+		st   *zk.Stat
+		ch   <-chan zk.Event
+	}
+)
 
 func retriable(err error) bool {
 	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer)
@@ -76,18 +125,15 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 		return nil
 	}
 	for _, p := range c.ns.chain() {
-		var exists bool
-		err := c.call(ctx, true, func() (err error) { exists, _, err = c.conn.Exists(p); return })
+		r, err := do(c, ctx, true, func() (okStat, error) { ok, st, err := c.conn.Exists(p); return okStat{ok, st}, err })
+		exists := r.ok
 		if err != nil {
 			return fmt.Errorf("client: checking the HA path %s: %w", p, err)
 		}
 		if exists {
 			continue
 		}
-		err = c.call(ctx, false, func() error {
-			_, err := c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p))
-			return err
-		})
+		_, err = do(c, ctx, false, func() (string, error) { return c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p)) })
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			if errors.Is(err, zk.ErrNoAuth) {
 				return fmt.Errorf("client: creating the HA path %s: %w: this identity may not create children of %s; ask its owner to create %s for you, or change the root",
@@ -138,8 +184,7 @@ func (c *Client) Create(ctx context.Context, p string, data []byte, flags int32,
 	if acl == nil {
 		acl = c.cfg.ACL.ACL(full)
 	}
-	var created string
-	err = c.call(ctx, false, func() (err error) { created, err = c.conn.Create(full, data, flags, acl); return })
+	created, err := do(c, ctx, false, func() (string, error) { return c.conn.Create(full, data, flags, acl) })
 	if err != nil {
 		return "", err
 	}
@@ -176,10 +221,8 @@ func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var data []byte
-	var st *zk.Stat
-	err = c.call(ctx, true, func() (err error) { data, st, err = c.conn.Get(full); return })
-	return data, st, err
+	r, err := do(c, ctx, true, func() (dataStat, error) { d, st, err := c.conn.Get(full); return dataStat{d, st}, err })
+	return r.data, r.st, err
 }
 
 // Set replaces a node's data if its version matches (-1: any version).
@@ -188,9 +231,7 @@ func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) 
 	if err != nil {
 		return nil, err
 	}
-	var st *zk.Stat
-	err = c.call(ctx, false, func() (err error) { st, err = c.conn.Set(full, data, version); return })
-	return st, err
+	return do(c, ctx, false, func() (*zk.Stat, error) { return c.conn.Set(full, data, version) })
 }
 
 // Delete deletes a node if its version matches (-1: any version).
@@ -202,7 +243,8 @@ func (c *Client) Delete(ctx context.Context, p string, version int32) error {
 	if full == c.ns.base {
 		return fmt.Errorf("%w: refusing to delete the namespace root %s", ErrPath, full)
 	}
-	return c.call(ctx, false, func() error { return c.conn.Delete(full, version) })
+	_, err = do(c, ctx, false, none(func() error { return c.conn.Delete(full, version) }))
+	return err
 }
 
 // Exists reports whether a node exists, with its stat.
@@ -211,10 +253,8 @@ func (c *Client) Exists(ctx context.Context, p string) (bool, *zk.Stat, error) {
 	if err != nil {
 		return false, nil, err
 	}
-	var ok bool
-	var st *zk.Stat
-	err = c.call(ctx, true, func() (err error) { ok, st, err = c.conn.Exists(full); return })
-	return ok, st, err
+	r, err := do(c, ctx, true, func() (okStat, error) { ok, st, err := c.conn.Exists(full); return okStat{ok, st}, err })
+	return r.ok, r.st, err
 }
 
 // Children lists a node's children (names, not paths).
@@ -223,10 +263,8 @@ func (c *Client) Children(ctx context.Context, p string) ([]string, *zk.Stat, er
 	if err != nil {
 		return nil, nil, err
 	}
-	var kids []string
-	var st *zk.Stat
-	err = c.call(ctx, true, func() (err error) { kids, st, err = c.conn.Children(full); return })
-	return kids, st, err
+	r, err := do(c, ctx, true, func() (kidsStat, error) { k, st, err := c.conn.Children(full); return kidsStat{k, st}, err })
+	return r.kids, r.st, err
 }
 
 // GetACL returns a node's ACL.
@@ -235,10 +273,8 @@ func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	var a []zk.ACL
-	var st *zk.Stat
-	err = c.call(ctx, true, func() (err error) { a, st, err = c.conn.GetACL(full); return })
-	return a, st, err
+	r, err := do(c, ctx, true, func() (aclStat, error) { a, st, err := c.conn.GetACL(full); return aclStat{a, st}, err })
+	return r.acl, r.st, err
 }
 
 // SetACL replaces a node's ACL if its ACL version matches (-1: any).
@@ -247,9 +283,7 @@ func (c *Client) SetACL(ctx context.Context, p string, acl []zk.ACL, version int
 	if err != nil {
 		return nil, err
 	}
-	var st *zk.Stat
-	err = c.call(ctx, false, func() (err error) { st, err = c.conn.SetACL(full, acl, version); return })
-	return st, err
+	return do(c, ctx, false, func() (*zk.Stat, error) { return c.conn.SetACL(full, acl, version) })
 }
 
 // Sync makes the server the session is connected to catch up with the leader for p.
@@ -258,7 +292,8 @@ func (c *Client) Sync(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, true, func() error { _, err := c.conn.Sync(full); return err })
+	_, err = do(c, ctx, true, func() (string, error) { return c.conn.Sync(full) })
+	return err
 }
 
 // GetW is Get with a one-shot watch on the node's data (and deletion).
@@ -267,11 +302,8 @@ func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan z
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var data []byte
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err = c.call(ctx, true, func() (err error) { data, st, ch, err = c.conn.GetW(full); return })
-	return data, st, c.relWatch(ch), err
+	r, err := do(c, ctx, true, func() (dataWatch, error) { d, st, ch, err := c.conn.GetW(full); return dataWatch{d, st, ch}, err })
+	return r.data, r.st, c.relWatch(r.ch), err
 }
 
 // ExistsW is Exists with a one-shot watch on creation, deletion or data change.
@@ -280,11 +312,8 @@ func (c *Client) ExistsW(ctx context.Context, p string) (bool, *zk.Stat, <-chan 
 	if err != nil {
 		return false, nil, nil, err
 	}
-	var ok bool
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err = c.call(ctx, true, func() (err error) { ok, st, ch, err = c.conn.ExistsW(full); return })
-	return ok, st, c.relWatch(ch), err
+	r, err := do(c, ctx, true, func() (okWatch, error) { ok, st, ch, err := c.conn.ExistsW(full); return okWatch{ok, st, ch}, err })
+	return r.ok, r.st, c.relWatch(r.ch), err
 }
 
 // ChildrenW is Children with a one-shot watch on the child list (and deletion).
@@ -293,11 +322,8 @@ func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var kids []string
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err = c.call(ctx, true, func() (err error) { kids, st, ch, err = c.conn.ChildrenW(full); return })
-	return kids, st, c.relWatch(ch), err
+	r, err := do(c, ctx, true, func() (kidsWatch, error) { k, st, ch, err := c.conn.ChildrenW(full); return kidsWatch{k, st, ch}, err })
+	return r.kids, r.st, c.relWatch(r.ch), err
 }
 
 // relWatch rewrites the path of a watch event into the namespace. The returned channel delivers at
@@ -357,8 +383,7 @@ func (c *Client) Multi(ctx context.Context, ops ...any) ([]zk.MultiResponse, err
 			return nil, err
 		}
 	}
-	var res []zk.MultiResponse
-	err := c.call(ctx, false, func() (err error) { res, err = c.conn.Multi(mapped...); return })
+	res, err := do(c, ctx, false, func() ([]zk.MultiResponse, error) { return c.conn.Multi(mapped...) })
 	for i := range res {
 		if res[i].String != "" {
 			if rel := c.ns.rel(res[i].String); rel != "" {

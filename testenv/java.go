@@ -411,3 +411,90 @@ func (c *JavaClient) Close() error {
 
 // Kill ends the Java peer at once, as a crash would (its session lives until it expires).
 func (c *JavaClient) Kill() error { return c.proc.stop(syscall.SIGKILL, 0) }
+
+// GetRaw returns a node's bytes as the Java client reads them.
+func (c *JavaClient) GetRaw(ctx context.Context, path string) ([]byte, error) {
+	out, err := c.Do(ctx, "getraw", path)
+	if err != nil {
+		return nil, err
+	}
+	return unhex(out)
+}
+
+// EncodeFlinkRecord returns the bytes Flink writes to connection_info (ObjectOutputStream:
+// writeUTF(address), writeObject(UUID)), produced by the JVM.
+func (c *JavaClient) EncodeFlinkRecord(ctx context.Context, address, uuid string) ([]byte, error) {
+	out, err := c.Do(ctx, "record-encode", enc(address), uuid)
+	if err != nil {
+		return nil, err
+	}
+	return unhex(out)
+}
+
+// DecodeFlinkRecord reads record with the JVM's ObjectInputStream (readUTF, readObject).
+func (c *JavaClient) DecodeFlinkRecord(ctx context.Context, record []byte) (address, uuid string, err error) {
+	out, err := c.Do(ctx, "record-decode", hexOf(record))
+	if err != nil {
+		return "", "", err
+	}
+	a, u, _ := strings.Cut(out, " ")
+	address, err = url.QueryUnescape(a)
+	return address, u, err
+}
+
+// CuratorLatch starts n Curator LeaderLatch contenders in the Java peer, each with its own
+// CuratorFramework session (namespace without leading slash, as Curator wants it).
+func (c *JavaClient) CuratorLatch(ctx context.Context, connect, namespace, latchPath string, n int, sessionTimeout time.Duration) error {
+	_, err := c.Do(ctx, "latch-start", connect, strings.TrimPrefix(namespace, "/"), latchPath, strconv.Itoa(n),
+		strconv.Itoa(int(sessionTimeout/time.Millisecond)))
+	return err
+}
+
+// CuratorLeaders returns the indexes of the Curator contenders that believe they lead.
+func (c *JavaClient) CuratorLeaders(ctx context.Context) ([]int, error) {
+	out, err := c.Do(ctx, "latch-leaders")
+	if err != nil || out == "" {
+		return nil, err
+	}
+	var idx []int
+	for _, s := range strings.Split(out, ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, err
+		}
+		idx = append(idx, n)
+	}
+	return idx, nil
+}
+
+// CuratorBench closes the Curator leader rounds times and returns, per round, the time until another
+// Curator contender's isLeader() fired, measured in the JVM.
+func (c *JavaClient) CuratorBench(ctx context.Context, rounds int) ([]time.Duration, error) {
+	out, err := c.Do(ctx, "latch-bench", strconv.Itoa(rounds))
+	if err != nil {
+		return nil, err
+	}
+	var ds []time.Duration
+	for _, s := range strings.Split(out, ",") {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, time.Duration(n))
+	}
+	return ds, nil
+}
+
+func hexOf(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(b)
+}
+
+func unhex(s string) ([]byte, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	return hex.DecodeString(s)
+}

@@ -165,28 +165,30 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 	name, realm := splitPrincipal(spn, a.clientRealm)
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	err = runWithContext(ctx, func() error {
-		var err error
+	type ticket struct {
+		tkt messages.Ticket
+		key types.EncryptionKey
+	}
+	t, err := valueWithContext(ctx, func() (ticket, error) {
 		if realm == a.clientRealm {
-			tkt, key, err = a.cl.GetServiceTicket(name)
-			return err
+			tkt, key, err := a.cl.GetServiceTicket(name)
+			return ticket{tkt, key}, err
 		}
 		// Another realm: a cross-realm TGT from our KDC, then the ticket from the server's realm.
-		if t, k, ok := a.cl.GetCachedTicket(name); ok {
-			tkt, key = t, k
-			return nil
+		if tkt, key, ok := a.cl.GetCachedTicket(name); ok {
+			return ticket{tkt, key}, nil
 		}
 		xt, xk, err := a.cl.GetServiceTicket("krbtgt/" + realm)
 		if err != nil {
-			return err
+			return ticket{}, err
 		}
 		_, rep, err := a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
 		if err != nil {
-			return err
+			return ticket{}, err
 		}
-		tkt, key = rep.Ticket, rep.DecryptedEncPart.Key
-		return nil
+		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	})
+	tkt, key = t.tkt, t.key
 	if err != nil {
 		ae := &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal, Stage: "service ticket", Err: err}
 		if ctx.Err() != nil {

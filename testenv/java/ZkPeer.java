@@ -8,6 +8,18 @@
 //   set <path> <data>                                          -> ok <version>
 //   getacl <path>                                              -> ok <scheme:id:perms>|...
 //   delete <path> | exists <path> | children <path> | whoami | close
+//   getraw <path>                                              -> ok <hex of the node's bytes>
+//   record-encode <address> <uuid>                             -> ok <hex>  (Flink's connection_info bytes)
+//   record-decode <hex>                                        -> ok <address> <uuid>
+//   record-put <path> <address> <uuid>                         -> ok <path> (ephemeral, open ACL)
+//   latch-start <connect> <namespace> <latchPath> <n> <sessionMs> -> ok  (n Curator LeaderLatch contenders,
+//                                                                  each its own CuratorFramework session)
+//   latch-leaders                                              -> ok <indexes holding leadership, comma-separated>
+//   latch-close <i>                                            -> ok (resign: LeaderLatch.close())
+//   latch-restart <i>                                          -> ok (a new LeaderLatch for contender i)
+//   latch-bench <rounds>                                       -> ok <ns,...> (close the leader, time until
+//                                                                  another contender's isLeader(); then restart it)
+//   latch-stop                                                 -> ok (close every latch and client)
 //
 // <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
 // <mode>: persistent | ephemeral | persistent_sequential | ephemeral_sequential.
@@ -18,11 +30,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.*;
 import java.util.concurrent.*;
 
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.*;
 import org.apache.zookeeper.data.*;
 
 public class ZkPeer {
     private static ZooKeeper zk;
+    private static final List<CuratorFramework> curators = new ArrayList<>();
+    private static final List<LeaderLatch> latches = new ArrayList<>();
+    private static String latchPath;
+    private static volatile CountDownLatch leaderChanged = new CountDownLatch(1);
 
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -72,6 +93,67 @@ public class ZkPeer {
                 return String.join("|", ids);
             }
             case "close": if (zk != null) zk.close(); zk = null; return "closed";
+            case "getraw": return hex(zk.getData(f[1], false, null));
+            case "record-encode": return hex(encodeRecord(dec(f[1]), UUID.fromString(f[2])));
+            case "record-decode": {
+                ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(unhex(f[1])));
+                String addr = in.readUTF();
+                UUID id = (UUID) in.readObject();
+                return enc(addr) + " " + id;
+            }
+            case "record-put":
+                return zk.create(f[1], encodeRecord(dec(f[2]), UUID.fromString(f[3])), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            case "latch-start": {
+                latchPath = f[3];
+                int n = Integer.parseInt(f[4]);
+                int sessionMs = Integer.parseInt(f[5]);
+                for (int i = 0; i < n; i++) {
+                    CuratorFramework c = CuratorFrameworkFactory.builder().connectString(f[1]).namespace(f[2])
+                        .sessionTimeoutMs(sessionMs).connectionTimeoutMs(10000)
+                        .retryPolicy(new ExponentialBackoffRetry(100, 5)).build();
+                    c.start();
+                    if (!c.blockUntilConnected(20, TimeUnit.SECONDS)) throw new TimeoutException("Curator client " + i + " did not connect");
+                    curators.add(c);
+                    latches.add(null);
+                    startLatch(i);
+                }
+                return "started";
+            }
+            case "latch-leaders": {
+                List<String> idx = new ArrayList<>();
+                for (int i = 0; i < latches.size(); i++) if (latches.get(i) != null && latches.get(i).hasLeadership()) idx.add(Integer.toString(i));
+                return String.join(",", idx);
+            }
+            case "latch-close": { int i = Integer.parseInt(f[1]); latches.get(i).close(); latches.set(i, null); return "closed"; }
+            case "latch-restart": startLatch(Integer.parseInt(f[1])); return "started";
+            case "latch-bench": {
+                int rounds = Integer.parseInt(f[1]);
+                List<String> out = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    int leader = -1;
+                    long waitUntil = System.nanoTime() + 10_000_000_000L;
+                    while (leader < 0 && System.nanoTime() < waitUntil) {
+                        for (int i = 0; i < latches.size(); i++) if (latches.get(i) != null && latches.get(i).hasLeadership()) leader = i;
+                        if (leader < 0) Thread.sleep(1);
+                    }
+                    if (leader < 0) throw new TimeoutException("no Curator leader");
+                    leaderChanged = new CountDownLatch(1);
+                    long t0 = System.nanoTime();
+                    latches.get(leader).close();
+                    latches.set(leader, null);
+                    if (!leaderChanged.await(10, TimeUnit.SECONDS)) throw new TimeoutException("no new Curator leader");
+                    out.add(Long.toString(System.nanoTime() - t0));
+                    startLatch(leader);
+                    Thread.sleep(5);
+                }
+                return String.join(",", out);
+            }
+            case "latch-stop": {
+                for (LeaderLatch l : latches) if (l != null) l.close();
+                for (CuratorFramework c : curators) c.close();
+                latches.clear(); curators.clear();
+                return "stopped";
+            }
             case "quit": return "bye";
             default: throw new IllegalArgumentException("unknown command " + f[0]);
         }
@@ -101,6 +183,39 @@ public class ZkPeer {
         }
         long elapsed = System.nanoTime() - start;
         return "0x" + Long.toHexString(zk.getSessionId()) + " " + elapsed;
+    }
+
+    static void startLatch(int i) throws Exception {
+        LeaderLatch l = new LeaderLatch(curators.get(i), latchPath, "curator-" + i);
+        l.addListener(new LeaderLatchListener() {
+            public void isLeader() { leaderChanged.countDown(); }
+            public void notLeader() {}
+        });
+        l.start();
+        latches.set(i, l);
+    }
+
+    // Flink's ZooKeeperUtils: writeUTF(address) then writeObject(leaderSessionID).
+    static byte[] encodeRecord(String address, UUID id) throws IOException {
+        ByteArrayOutputStream baos = new ByteArrayOutputStream();
+        ObjectOutputStream oos = new ObjectOutputStream(baos);
+        oos.writeUTF(address);
+        oos.writeObject(id);
+        oos.close();
+        return baos.toByteArray();
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : b) s.append(String.format("%02x", x));
+        return s.length() == 0 ? "-" : s.toString();
+    }
+
+    static byte[] unhex(String h) {
+        if (h.equals("-")) return new byte[0];
+        byte[] b = new byte[h.length() / 2];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+        return b;
     }
 
     static List<ACL> acl(String spec) {

@@ -1,0 +1,127 @@
+package election_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/auth/sasl"
+	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/testenv"
+)
+
+var (
+	kdc          *testenv.KDC
+	zk38, zk34   *testenv.ZooKeeper
+	envErr       error
+	clientKeytab string
+	jaasFile     string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "zksecure-election-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	envErr = func() error {
+		if err := testenv.Check(); err != nil {
+			return err
+		}
+		ctx := context.Background()
+		var err error
+		if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(dir, "kdc"), Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
+			return err
+		}
+		if clientKeytab, err = kdc.Keytab(ctx, "client"); err != nil {
+			return err
+		}
+		jaasFile = filepath.Join(dir, "jaas.conf")
+		if err := os.WriteFile(jaasFile, []byte(testenv.JAASSection("Client", clientKeytab, kdc.Principal("client"))), 0o644); err != nil {
+			return err
+		}
+		var wg sync.WaitGroup
+		var e1, e2 error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			zk38, e1 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "38"), SASL: &testenv.SASLServer{KDC: kdc}})
+		}()
+		go func() {
+			defer wg.Done()
+			zk34, e2 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "34"), Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}})
+		}()
+		wg.Wait()
+		return errors.Join(e1, e2)
+	}()
+	code := m.Run()
+	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {
+		if z != nil {
+			if code != 0 {
+				z.DumpLogs(os.Stderr, 25)
+			}
+			z.Close()
+		}
+	}
+	if kdc != nil {
+		kdc.Close()
+	}
+	return code
+}
+
+func requireEnv(t testing.TB) {
+	t.Helper()
+	if envErr != nil {
+		t.Fatalf("test environment: %v", envErr)
+	}
+}
+
+// setup is one security flavour of the same election tests.
+type setup struct {
+	name   string
+	server func() *testenv.ZooKeeper
+	secure bool
+}
+
+var setups = []setup{
+	{"3.8-sasl", func() *testenv.ZooKeeper { return zk38 }, true},
+	{"3.8-open", func() *testenv.ZooKeeper { return zk38 }, false},
+	{"3.4-sasl", func() *testenv.ZooKeeper { return zk34 }, true},
+}
+
+func (s setup) config(cluster string, members ...string) client.Config {
+	if len(members) == 0 {
+		members = strings.Split(s.server().ConnectString(), ",")
+	}
+	// Each setup has its own root: a creator-only /flink made by a SASL setup rightly refuses an
+	// unauthenticated one.
+	cfg := client.Config{Members: members, Root: "/flink-" + s.name, ClusterID: "/" + cluster, SessionTimeout: 4 * time.Second, ConnectionTimeout: 20 * time.Second}
+	if s.secure {
+		cfg.SASL = client.SASLKerberos
+		cfg.Kerberos = sasl.Config{Login: sasl.Login{Principal: "client", Keytab: clientKeytab, Krb5Conf: kdc.Krb5Conf}}
+		cfg.ACL = acl.Creator()
+	}
+	return cfg
+}
+
+func connect(t testing.TB, cfg client.Config) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
