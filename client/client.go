@@ -172,7 +172,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			switch ev.State {
 			case Connected:
 				c.unsubscribe(first)
-				c.log.Info("connected", "session", fmt.Sprintf("0x%x", ev.SessionID), "member", ev.Member,
+				c.log.Debug("connected", "session", fmt.Sprintf("0x%x", ev.SessionID), "member", ev.Member,
 					"tls", c.useTLS, "sasl", cfg.SASL == SASLKerberos, "acl", cfg.ACL.String())
 				return c, nil
 			case AuthFailed:

@@ -258,7 +258,7 @@ func (e *Election) Campaign(ctx context.Context, info []byte) (*Leadership, erro
 		switch {
 		case idx < 0:
 			// Our node is gone (session lost, or deleted by someone): join again.
-			e.log.Info("contender node vanished; joining again", "node", node)
+			e.log.Debug("contender node vanished; joining again", "node", node)
 			if node, err = e.join(ctx, info); err != nil {
 				return nil, err
 			}
@@ -368,7 +368,7 @@ func (e *Election) lead(node string) *Leadership {
 	states, cancel := e.c.States()
 	l.cancel = cancel
 	go l.monitor(states)
-	e.log.Info("leading", "node", node, "leader_session", l.SessionID.String())
+	e.log.Debug("leading", "node", node, "leader_session", l.SessionID.String())
 	return l
 }
 
@@ -392,7 +392,7 @@ func (l *Leadership) revoke(err error) {
 		l.err = err
 		l.mu.Unlock()
 		close(l.done)
-		l.e.log.Info("leadership ended", "node", l.node, "reason", err.Error())
+		l.e.log.Debug("leadership ended", "node", l.node, "reason", err.Error())
 	})
 }
 

@@ -1,0 +1,245 @@
+package election_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zksecure/zksecure/election"
+	"github.com/zksecure/zksecure/testenv"
+)
+
+// contenderPool runs one campaign loop per contender: campaign, hand the leadership over, and after
+// it ends wait to be told to rejoin — as the Curator benchmark restarts a closed latch only once the
+// new leader is known, so that the rejoining create never queues ahead of the hand-over's reads.
+type contenderPool struct {
+	leaders chan *election.Leadership
+	mu      sync.Mutex
+	wake    map[*election.Leadership]chan struct{}
+	pending []chan struct{}
+	cancel  func()
+	wg      sync.WaitGroup
+}
+
+func startPool(b *testing.B, es []*election.Election, perElection int) *contenderPool {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &contenderPool{leaders: make(chan *election.Leadership, 1), wake: map[*election.Leadership]chan struct{}{}, cancel: cancel}
+	for i, e := range es {
+		for k := 0; k < perElection; k++ {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				for ctx.Err() == nil {
+					l, err := e.Campaign(ctx, []byte(fmt.Sprintf("go-%d-%d", i, k)))
+					if err != nil {
+						continue
+					}
+					wake := make(chan struct{})
+					p.mu.Lock()
+					p.wake[l] = wake
+					p.mu.Unlock()
+					select {
+					case p.leaders <- l:
+					case <-ctx.Done():
+						l.Resign(context.Background())
+						return
+					}
+					select {
+					case <-wake:
+					case <-ctx.Done():
+						l.Resign(context.Background())
+						return
+					}
+				}
+			}()
+		}
+	}
+	b.Cleanup(func() { cancel(); p.wg.Wait() })
+	return p
+}
+
+// handover resigns cur and returns the next leader.
+func (p *contenderPool) handover(b *testing.B, cur *election.Leadership) *election.Leadership {
+	cur.Resign(context.Background())
+	next := p.next(b)
+	p.mu.Lock()
+	p.pending = append(p.pending, p.wake[cur])
+	delete(p.wake, cur)
+	p.mu.Unlock()
+	return next
+}
+
+// rejoin lets the contenders that resigned campaign again and waits until n contenders are in line.
+func (p *contenderPool) rejoin(b *testing.B, e *election.Election, n int) {
+	p.mu.Lock()
+	for _, w := range p.pending {
+		close(w)
+	}
+	p.pending = nil
+	p.mu.Unlock()
+	for {
+		cs, err := e.Contenders(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cs) == n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (p *contenderPool) next(b *testing.B) *election.Leadership {
+	select {
+	case l := <-p.leaders:
+		return l
+	case <-time.After(30 * time.Second):
+		b.Fatal("no new leader")
+	}
+	return nil
+}
+
+func pcts(ds []time.Duration) (p50, p99 float64) {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(p float64) float64 { return float64(s[int(p*float64(len(s)-1))].Microseconds()) / 1000 }
+	return at(0.5), at(0.99)
+}
+
+// BenchmarkResignToNewLeader: with 5 contenders over SASL, the time from the leader's resignation to
+// the next contender knowing it leads — ours (Resign → Campaign returns) and Curator LeaderLatch's
+// (close() → isLeader(), measured in its JVM) in the same run.
+func BenchmarkResignToNewLeader(b *testing.B) {
+	requireEnv(b)
+	s := setups[0]
+	b.Run("go", func(b *testing.B) {
+		var es []*election.Election
+		for i := 0; i < 5; i++ {
+			es = append(es, newElection(b, connect(b, s.config("bench-resign-go"))))
+		}
+		p := startPool(b, es, 1)
+		cur := p.next(b)
+		for i := 0; i < 20; i++ { // warm-up
+			cur = p.handover(b, cur)
+			p.rejoin(b, es[0], 5)
+		}
+		ds := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			cur = p.handover(b, cur)
+			ds = append(ds, time.Since(t0))
+			b.StopTimer()
+			p.rejoin(b, es[0], 5)
+			b.StartTimer()
+		}
+		b.StopTimer()
+		p50, p99 := pcts(ds)
+		b.ReportMetric(p50, "p50-ms")
+		b.ReportMetric(p99, "p99-ms")
+	})
+	b.Run("curator", func(b *testing.B) {
+		j := testenv.NewJavaClient(b, testenv.JavaClientOptions{JAASFile: jaasFile, Krb5Conf: kdc.Krb5Conf})
+		ctx := context.Background()
+		cfg := s.config("bench-resign-curator")
+		if err := j.CuratorLatch(ctx, zk38.ConnectString(), cfg.Root+cfg.ClusterID, "/leader/latch", 5, 10*time.Second); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := j.CuratorBench(ctx, 20); err != nil { // warm-up
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		ds, err := j.CuratorBench(ctx, b.N)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		p50, p99 := pcts(ds)
+		b.ReportMetric(p50, "p50-ms")
+		b.ReportMetric(p99, "p99-ms")
+		j.Do(ctx, "latch-stop")
+	})
+}
+
+// BenchmarkWatchNotifications: 50 contenders (10 campaigns on each of 5 sessions); the watch events
+// all of them receive per leadership change (a herd would be ~49).
+func BenchmarkWatchNotifications(b *testing.B) {
+	requireEnv(b)
+	s := setups[0]
+	var es []*election.Election
+	for i := 0; i < 5; i++ {
+		es = append(es, newElection(b, connect(b, s.config("bench-watch"))))
+	}
+	p := startPool(b, es, 10)
+	cur := p.next(b)
+	ctx := context.Background()
+	for {
+		cs, err := es[0].Contenders(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cs) == 50 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	count := func() (n uint64) {
+		for _, e := range es {
+			n += e.WatchNotifications()
+		}
+		return
+	}
+	before := count()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cur = p.handover(b, cur)
+		p.rejoin(b, es[0], 50)
+	}
+	b.StopTimer()
+	time.Sleep(100 * time.Millisecond) // let stray notifications, if any, arrive
+	b.ReportMetric(float64(count()-before)/float64(b.N), "notifications/change")
+}
+
+// BenchmarkCrashFailover: the leader is cut off (as by a crash or partition, no clean close); the time
+// until another contender leads, as a fraction of the negotiated session timeout.
+func BenchmarkCrashFailover(b *testing.B) {
+	requireEnv(b)
+	s := setups[0]
+	ctx := context.Background()
+	var fractions []float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cluster := fmt.Sprintf("bench-crash-%d", i)
+		proxy := testenv.NewProxy(b, zk38.Members[0].Addr())
+		cfgA := s.config(cluster, proxy.Addr)
+		cfgA.SessionTimeout = 2 * time.Second
+		ca := connect(b, cfgA)
+		a := newElection(b, ca)
+		cfgB := s.config(cluster)
+		cfgB.SessionTimeout = 2 * time.Second
+		other := newElection(b, connect(b, cfgB))
+		if _, err := a.Campaign(ctx, []byte("a")); err != nil {
+			b.Fatal(err)
+		}
+		next := make(chan time.Time, 1)
+		go func() {
+			if _, err := other.Campaign(ctx, []byte("b")); err == nil {
+				next <- time.Now()
+			}
+		}()
+		time.Sleep(200 * time.Millisecond)
+		b.StartTimer()
+		t0 := time.Now()
+		proxy.Block()
+		t1 := <-next
+		b.StopTimer()
+		fractions = append(fractions, t1.Sub(t0).Seconds()/ca.NegotiatedSessionTimeout().Seconds())
+		proxy.Close()
+		ca.Close()
+	}
+	slices.Sort(fractions)
+	b.ReportMetric(fractions[len(fractions)/2], "failover/session-timeout")
+}
