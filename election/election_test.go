@@ -149,6 +149,11 @@ func TestElectionAcrossSetups(t *testing.T) {
 			// Closing the leader's client (a clean stop) hands over at once.
 			es[1].Client().Close()
 			l2 := await(t, c2, "third contender")
+			select {
+			case <-l1.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("leadership of a closed client did not end")
+			}
 			if !errors.Is(l1.Err(), client.ErrClosed) {
 				t.Errorf("leadership of a closed client ended with %v", l1.Err())
 			}

@@ -2,6 +2,7 @@ package zktls
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -125,3 +126,75 @@ func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lo
 	return fmt.Errorf("%w: the certificate of %s is for %s, not for %s; connect by a name the certificate holds, or have the server's certificate reissued with this name",
 		ErrHostname, member, strings.Join(holds, ", "), wanted)
 }
+
+// CheckTrust verifies only that chain (leaf first) leads to a CA in the trust store, evaluated at a
+// moment when every certificate is valid (so that an expiry is not reported as a trust problem; see
+// CheckValidity). It returns ErrUnknownCA (or another verification error) naming the member.
+func (cl *Client) CheckTrust(member string, chain []*x509.Certificate) error {
+	if len(chain) == 0 {
+		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
+	}
+	at := chain[0].NotBefore
+	for _, c := range chain {
+		if c.NotBefore.After(at) {
+			at = c.NotBefore
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter, CurrentTime: at.Add(time.Second),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	if err != nil {
+		return cl.describeChainError(member, chain[0], chain, err, at)
+	}
+	return nil
+}
+
+// CheckValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
+// or not yet valid at now.
+func CheckValidity(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error) {
+	for _, c := range chain {
+		if earliest == nil || c.NotAfter.Before(earliest.NotAfter) {
+			earliest = c
+		}
+		if now.After(c.NotAfter) {
+			return c, fmt.Errorf("%w: the certificate %s of %s expired on %s (now %s); the server needs a renewed certificate",
+				ErrExpired, c.Subject, member, c.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+		if now.Before(c.NotBefore) {
+			return c, fmt.Errorf("%w: the certificate %s of %s is not valid before %s (now %s): check this host's clock",
+				ErrExpired, c.Subject, member, c.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+	}
+	return earliest, nil
+}
+
+// CheckHostname verifies the names in leaf as ZooKeeper's Java client does for member (see the
+// package comment); remoteIP is the address connected to (nil: resolved from the host).
+func (cl *Client) CheckHostname(member string, remoteIP net.IP, leaf *x509.Certificate) error {
+	host, _, err := net.SplitHostPort(member)
+	if err != nil {
+		host = member
+	}
+	if cl.cfg.ServerName != "" {
+		host = cl.cfg.ServerName
+	}
+	return verifyName(member, host, remoteIP, leaf, cl.cfg.LookupAddr)
+}
+
+// ProbeConfig is a *tls.Config with the client certificate but without any verification, for
+// inspecting what a server presents (its chain is then checked with CheckTrust, CheckValidity and
+// CheckHostname). Never use it to exchange data.
+func (cl *Client) ProbeConfig() *tls.Config {
+	c := &tls.Config{InsecureSkipVerify: true, MinVersion: cl.min} // inspection only, see above
+	if cl.cert != nil {
+		c.Certificates = []tls.Certificate{*cl.cert}
+	}
+	return c
+}
+
+// Explain turns a handshake error with member into the package's errors (ErrClientCertRequired,
+// ErrNotTLS, ...), as Dial does.
+func (cl *Client) Explain(member string, err error) error { return cl.explain(member, err) }

@@ -1,0 +1,193 @@
+package preflight
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	krbconfig "github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/zksecure/zksecure/auth/sasl"
+)
+
+// krb5Path mirrors auth/sasl's choice: explicit, else the first existing $KRB5_CONFIG entry, else
+// /etc/krb5.conf.
+func krb5Path(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	for _, p := range filepath.SplitList(os.Getenv("KRB5_CONFIG")) {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "/etc/krb5.conf"
+}
+
+// kerberos runs krb5-conf, kdc-reach, clock-skew and login.
+func (r *run) kerberos(ctx context.Context) []Result {
+	if !r.sasl {
+		return nil
+	}
+	var out []Result
+	path := krb5Path(r.cfg.Kerberos.Login.Krb5Conf)
+	cfg, err := krbconfig.Load(path)
+	if err != nil {
+		return []Result{{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
+			Fix: "point --krb5-conf (or KRB5_CONFIG, -Djava.security.krb5.conf) at a readable krb5.conf"},
+			skipped(CheckKDCReach, "", CheckKrb5Conf), skipped(CheckClockSkew, "", CheckKrb5Conf), skipped(CheckLogin, "", CheckKrb5Conf)}
+	}
+	realm := cfg.LibDefaults.DefaultRealm
+	if p := r.cfg.Kerberos.Login.Principal; strings.Contains(p, "@") {
+		realm = p[strings.LastIndex(p, "@")+1:]
+	}
+	_, kdcs, kerr := cfg.GetKDCs(realm, true)
+	switch {
+	case realm == "":
+		out = append(out, Result{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("%s has no default_realm and the principal names none", path),
+			Fix: "set default_realm under [libdefaults], or give the principal as name@REALM"})
+	case kerr != nil || len(kdcs) == 0:
+		out = append(out, Result{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("%s lists no KDC for realm %s", path, realm),
+			Fix: "add the realm with kdc = host:port under [realms] in " + path})
+	default:
+		var addrs []string
+		for _, a := range kdcs {
+			addrs = append(addrs, a)
+		}
+		out = append(out, Result{Name: CheckKrb5Conf, Status: Pass, Message: fmt.Sprintf("%s: realm %s, KDC %s", path, realm, strings.Join(addrs, ", "))})
+	}
+	if out[0].Status == Fail {
+		return append(out, skipped(CheckKDCReach, "", CheckKrb5Conf), skipped(CheckClockSkew, "", CheckKrb5Conf), skipped(CheckLogin, "", CheckKrb5Conf))
+	}
+	// kdc-reach: a TCP connection to any KDC of the realm.
+	var reached string
+	var reachErrs []string
+	for _, a := range kdcs {
+		d := net.Dialer{Timeout: 3 * time.Second}
+		c, err := d.DialContext(ctx, "tcp", a)
+		if err != nil {
+			reachErrs = append(reachErrs, err.Error())
+			continue
+		}
+		c.Close()
+		reached = a
+		break
+	}
+	if reached == "" {
+		return append(out, Result{Name: CheckKDCReach, Status: Fail, Message: fmt.Sprintf("no KDC of realm %s answers: %s", realm, strings.Join(reachErrs, "; ")),
+			Fix: "start the KDC or open the network path to it (TCP and UDP port 88 by default), or fix kdc = in " + path},
+			skipped(CheckClockSkew, "", CheckKDCReach), skipped(CheckLogin, "", CheckKDCReach))
+	}
+	out = append(out, Result{Name: CheckKDCReach, Status: Pass, Message: "KDC " + reached + " accepts connections"})
+	out = append(out, clockSkew(ctx, cfg, realm, reached))
+	out = append(out, r.login(ctx))
+	return out
+}
+
+// clockSkew asks the KDC for its time: an AS request for a principal that does not exist draws a
+// KRB-ERROR, which carries the KDC's time to the microsecond. Kerberos refuses skews above 5 minutes.
+func clockSkew(ctx context.Context, cfg *krbconfig.Config, realm, kdc string) Result {
+	res := Result{Name: CheckClockSkew}
+	req, err := messages.NewASReqForTGT(realm, cfg, types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "zk-secure-check/clock-probe"))
+	if err != nil {
+		res.Status, res.Message, res.Fix = Warn, "could not build a clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand (date on both)"
+		return res
+	}
+	b, err := req.Marshal()
+	if err != nil {
+		res.Status, res.Message, res.Fix = Warn, "could not build a clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand (date on both)"
+		return res
+	}
+	d := net.Dialer{Timeout: 3 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", kdc)
+	if err != nil {
+		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	t0 := time.Now()
+	frame := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
+	if _, err := c.Write(append(frame, b...)); err != nil {
+		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	body := make([]byte, binary.BigEndian.Uint32(hdr[:])&0x7fffffff)
+	if len(body) > 1<<20 {
+		res.Status, res.Message, res.Fix = Warn, "clock probe: oversized KDC reply", "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	if _, err := io.ReadFull(c, body); err != nil {
+		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	mid := t0.Add(time.Since(t0) / 2)
+	var ke messages.KRBError
+	if err := ke.Unmarshal(body); err != nil {
+		res.Status, res.Message, res.Fix = Warn, "the KDC's answer to the clock probe carries no time", "compare this host's clock with the KDC's by hand"
+		return res
+	}
+	kdcTime := ke.STime.Add(time.Duration(ke.Susec) * time.Microsecond)
+	skew := mid.Sub(kdcTime)
+	abs := skew
+	if abs < 0 {
+		abs = -abs
+	}
+	msg := fmt.Sprintf("this host's clock is %s %s the KDC's", abs.Round(time.Millisecond), map[bool]string{true: "ahead of", false: "behind"}[skew >= 0])
+	switch {
+	case abs > 5*time.Minute:
+		res.Status, res.Message, res.Fix = Fail, msg+": beyond Kerberos' 5-minute limit, every ticket will be refused (KRB_AP_ERR_SKEW)", "synchronise the clocks with NTP"
+	case abs > 30*time.Second:
+		res.Status, res.Message, res.Fix = Warn, msg, "synchronise the clocks with NTP before the skew reaches Kerberos' 5-minute limit"
+	default:
+		res.Status, res.Message = Pass, msg
+	}
+	return res
+}
+
+// login runs the Kerberos login with the configured source.
+func (r *run) login(ctx context.Context) Result {
+	a, err := sasl.New(r.cfg.Kerberos)
+	if err != nil {
+		return loginFailure(err)
+	}
+	defer a.Close()
+	if err := a.Login(ctx); err != nil {
+		return loginFailure(err)
+	}
+	return Result{Name: CheckLogin, Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+}
+
+func loginFailure(err error) Result {
+	res := Result{Name: CheckLogin, Status: Fail, Message: err.Error()}
+	msg := err.Error()
+	if i := strings.Index(msg, ". Fix: "); i >= 0 {
+		res.Message, res.Fix = msg[:i], msg[i+len(". Fix: "):]
+	}
+	if res.Fix == "" {
+		switch {
+		case errors.Is(err, sasl.ErrJAAS):
+			res.Fix = "add the login context section to the JAAS file, or name the existing one with --login-context"
+		case errors.Is(err, sasl.ErrWeakEnctype):
+			res.Fix = "give the principal AES keys and export a new keytab"
+		default:
+			res.Fix = "run kinit -k -t <keytab> <principal> to see the KDC's answer, and correct the keytab or principal"
+		}
+	}
+	return res
+}
