@@ -6,7 +6,7 @@ GOFLAGS_TEST ?= -race -count=1 -timeout 25m
 
 ## demo: install what is needed, start a local kerberized ZooKeeper (testenv) and check it end to end
 demo: deps
-	$(GO) run ./cmd/zk-testenv demo
+	$(GO) run ./cmd/zk-secure-check --testenv
 
 ## test: install what is needed and run the whole test suite against real servers
 test: deps check

@@ -183,8 +183,8 @@ func (c Config) Validate() error {
 		return bad("SASL", "%q is not off or kerberos", string(c.SASL))
 	}
 	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && (c.TLS == nil || c.TLS.CertFile == "") {
-		return fmt.Errorf("%w: ACL: %w: the ACL %s needs it, but SASL is off and no TLS client certificate is configured (in Flink terms: high-availability.zookeeper.client.acl: creator with zookeeper.sasl.disable: true)",
-			ErrConfig, acl.ErrNoIdentity, c.ACL)
+		return fmt.Errorf("%w: ACL %s: %w, but SASL is off and no TLS client certificate is configured (in Flink terms: high-availability.zookeeper.client.acl: creator with zookeeper.sasl.disable: true)",
+			ErrConfig, c.ACL, acl.ErrNoIdentity)
 	}
 	return nil
 }

@@ -119,15 +119,17 @@ func Run(ctx context.Context, opts Options) *Report {
 	}
 	rep := &Report{Header: r.header()}
 	emit := func(res Result) {
-		if res.Status == Fail && (opts.IgnoreAll || opts.Ignore[res.Name]) {
-			res.Status = Warn
-			res.Message = "(ignored) " + res.Message
-		}
 		if res.Status == Fail {
+			// Recorded before --ignore applies: an ignored failure still means its dependents
+			// cannot run; only its own status changes.
 			r.mu.Lock()
 			r.failed[res.Name] = true
 			r.failed[res.Name+" "+res.Member] = true
 			r.mu.Unlock()
+			if opts.IgnoreAll || opts.Ignore[res.Name] {
+				res.Status = Warn
+				res.Message = "(ignored) " + res.Message
+			}
 		}
 		rep.add(res)
 	}

@@ -3,7 +3,8 @@
 # fast (well under a second) when everything is already there.
 #
 #   * Debian (bookworm) packages, system-wide: zookeeper (3.8), krb5-kdc, krb5-admin-server, krb5-user,
-#     openssl, a JDK (javac is needed to compile the Java peer programs at test time) and Curator 5.4.
+#     openssl, a JDK (javac is needed to compile the Java peer programs at test time), Curator 5.4 and
+#     faketime (a real KDC with a skewed clock, for the clock-skew check's tests).
 #   * ZooKeeper 3.4.13 jars from Debian bullseye, fetched with `apt-get download` under a private apt
 #     state and unpacked with `dpkg -x` into $ZKSECURE_CACHE (default: <repo>/.cache/zk34). Never
 #     installed system-wide.
@@ -38,6 +39,7 @@ check /usr/share/java/curator-client.jar       libcurator-client-java
 check /usr/share/java/slf4j-log4j12.jar        libslf4j-java
 check /usr/share/java/log4j-1.2.jar            liblog4j1.2-java
 check /usr/share/java/netty-codec.jar          libnetty-java
+check /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 faketime   # a KDC with a skewed clock, for tests
 if ! command -v javac >/dev/null 2>&1; then need+=(default-jdk-headless); fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -63,6 +63,9 @@ func Check() error {
 			missing = append(missing, filepath.Join(debianJava, jar))
 		}
 	}
+	if _, err := os.Stat(faketimeLib); err != nil {
+		missing = append(missing, faketimeLib+" (faketime)")
+	}
 	if _, err := os.Stat(filepath.Join(Zk34Dir(), "zookeeper.jar")); err != nil {
 		missing = append(missing, "ZooKeeper 3.4 jars in "+Zk34Dir())
 	}

@@ -33,6 +33,9 @@ type KDCOptions struct {
 	Principals []string
 	// TicketLifetime is the longest ticket the KDC issues; zero means 24h.
 	TicketLifetime time.Duration
+	// ClockOffset runs the KDC with its clock shifted by this much (libfaketime), to test clock-skew
+	// handling against a real KDC; zero means the true time.
+	ClockOffset time.Duration
 }
 
 // KDC is a running MIT krb5kdc with its own database and configuration. Its krb5.conf is private
@@ -50,6 +53,7 @@ type KDC struct {
 
 	kdcConf   string
 	ownDir    bool
+	offset    time.Duration
 	proc      *process
 	mu        sync.Mutex
 	keytabSeq int
@@ -79,7 +83,7 @@ func StartKDC(ctx context.Context, opts KDCOptions) (_ *KDC, err error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("testenv: KDC folder: %w", err)
 	}
-	k := &KDC{Realm: realm, Dir: dir, ownDir: ownDir,
+	k := &KDC{Realm: realm, Dir: dir, ownDir: ownDir, offset: opts.ClockOffset,
 		Krb5Conf: filepath.Join(dir, "krb5.conf"), kdcConf: filepath.Join(dir, "kdc.conf")}
 	defer func() {
 		if err != nil {
@@ -107,7 +111,11 @@ func StartKDC(ctx context.Context, opts KDCOptions) (_ *KDC, err error) {
 			return nil, err
 		}
 	}
-	k.proc, err = startProcess("krb5kdc", filepath.Join(dir, "krb5kdc.out"), dir, k.env(),
+	env, err := k.processEnv()
+	if err != nil {
+		return nil, err
+	}
+	k.proc, err = startProcess("krb5kdc", filepath.Join(dir, "krb5kdc.out"), dir, env,
 		kdcBin, "-n", "-r", realm, "-P", filepath.Join(dir, "krb5kdc.pid"))
 	if err != nil {
 		return nil, err
@@ -201,6 +209,22 @@ func (k *KDC) writeConfig(port int, life time.Duration) error {
 // env is the environment every MIT tool run for this KDC gets.
 func (k *KDC) env() []string {
 	return []string{"KRB5_CONFIG=" + k.Krb5Conf, "KRB5_KDC_PROFILE=" + k.kdcConf}
+}
+
+// faketimeLib is Debian's libfaketime (package faketime).
+const faketimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+// processEnv is the krb5kdc process's environment: the tool environment, plus libfaketime when the
+// clock is offset.
+func (k *KDC) processEnv() ([]string, error) {
+	env := k.env()
+	if k.offset == 0 {
+		return env, nil
+	}
+	if _, err := os.Stat(faketimeLib); err != nil {
+		return nil, fmt.Errorf("%w: %s (Debian package faketime) for KDCOptions.ClockOffset", ErrMissingDependency, faketimeLib)
+	}
+	return append(env, "LD_PRELOAD="+faketimeLib, fmt.Sprintf("FAKETIME=%+ds", int(k.offset.Seconds())), "DONT_FAKE_MONOTONIC=1"), nil
 }
 
 // Env returns the environment variables a process needs to use this KDC (KRB5_CONFIG).
@@ -323,7 +347,11 @@ func (k *KDC) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := k.proc.start(k.Dir, k.env(), kdcBin, "-n", "-r", k.Realm, "-P", filepath.Join(k.Dir, "krb5kdc.pid")); err != nil {
+	env, err := k.processEnv()
+	if err != nil {
+		return err
+	}
+	if err := k.proc.start(k.Dir, env, kdcBin, "-n", "-r", k.Realm, "-P", filepath.Join(k.Dir, "krb5kdc.pid")); err != nil {
 		return err
 	}
 	return k.waitReady(ctx)

@@ -145,10 +145,11 @@ func (p password) optional() ([]byte, error) {
 
 // Client is a loaded TLS configuration. It is safe for concurrent use.
 type Client struct {
-	cfg   Config
-	roots *x509.CertPool
-	cert  *tls.Certificate
-	min   uint16
+	cfg      Config
+	roots    *x509.CertPool
+	rootList []*x509.Certificate // the trust store's CAs, nil for the system pool
+	cert     *tls.Certificate
+	min      uint16
 }
 
 // Load reads and checks every file of the configuration.
@@ -187,7 +188,7 @@ func (c Config) Load() (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		cl.roots = x509.NewCertPool()
+		cl.roots, cl.rootList = x509.NewCertPool(), certs
 		for _, crt := range certs {
 			cl.roots.AddCert(crt)
 		}

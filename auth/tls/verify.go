@@ -127,29 +127,48 @@ func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lo
 		ErrHostname, member, strings.Join(holds, ", "), wanted)
 }
 
-// CheckTrust verifies only that chain (leaf first) leads to a CA in the trust store, evaluated at a
-// moment when every certificate is valid (so that an expiry is not reported as a trust problem; see
-// CheckValidity). It returns ErrUnknownCA (or another verification error) naming the member.
+// CheckTrust verifies only that chain (leaf first) leads to a CA in the trust store, whatever the
+// certificates' dates (CheckValidity reports those): it follows the signatures from the leaf through
+// the presented intermediates to a trusted CA. With the system CA pool, which cannot be listed, it
+// falls back to Go's verifier at the current time. It returns ErrUnknownCA naming the member and the
+// issuer.
 func (cl *Client) CheckTrust(member string, chain []*x509.Certificate) error {
 	if len(chain) == 0 {
 		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
 	}
-	at := chain[0].NotBefore
-	for _, c := range chain {
-		if c.NotBefore.After(at) {
-			at = c.NotBefore
+	if cl.rootList == nil {
+		inter := x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
 		}
+		_, err := chain[0].Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+		var inv x509.CertificateInvalidError
+		if err == nil || (errors.As(err, &inv) && inv.Reason == x509.Expired) {
+			return nil
+		}
+		return cl.describeChainError(member, chain[0], chain, err, time.Now())
 	}
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
+	cur := chain[0]
+	for depth := 0; depth < 10; depth++ {
+		for _, root := range cl.rootList {
+			if cur.Equal(root) || cur.CheckSignatureFrom(root) == nil {
+				return nil
+			}
+		}
+		var next *x509.Certificate
+		for _, c := range chain[1:] {
+			if c != cur && !c.Equal(cur) && cur.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		cur = next
 	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter, CurrentTime: at.Add(time.Second),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	if err != nil {
-		return cl.describeChainError(member, chain[0], chain, err, at)
-	}
-	return nil
+	return cl.describeChainError(member, chain[0], chain, x509.UnknownAuthorityError{Cert: cur}, time.Now())
 }
 
 // CheckValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
