@@ -178,49 +178,7 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} %%-5p [%%t:%%C{1}@%%L]
 `, c.LogPath)), 0o644); err != nil {
 		return nil, err
 	}
-	argv := []string{java, "-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
-		"-Dlog4j.configuration=file:" + log4j}
-	if opts.JAASFile != "" {
-		lc := opts.LoginContext
-		if lc == "" {
-			lc = "Client"
-		}
-		argv = append(argv, "-Djava.security.auth.login.config="+opts.JAASFile, "-Dzookeeper.sasl.clientconfig="+lc,
-			"-Djava.security.krb5.conf="+opts.Krb5Conf)
-	} else {
-		argv = append(argv, "-Dzookeeper.sasl.client=false")
-	}
-	if opts.ServerPrincipal != "" {
-		argv = append(argv, "-Dzookeeper.server.principal="+opts.ServerPrincipal)
-	}
-	if t := opts.TLS; t != nil {
-		argv = append(argv, "-Dzookeeper.client.secure=true",
-			"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty")
-		add := func(k, v string) {
-			if v != "" {
-				argv = append(argv, "-Dzookeeper.ssl."+k+"="+v)
-			}
-		}
-		def := func(s string) string {
-			if s == "" {
-				return "PEM"
-			}
-			return s
-		}
-		if t.KeyStore != "" {
-			add("keyStore.location", t.KeyStore)
-			add("keyStore.type", def(t.KeyStoreType))
-			add("keyStore.password", t.KeyStorePassword)
-		}
-		if t.TrustStore != "" {
-			add("trustStore.location", t.TrustStore)
-			add("trustStore.type", def(t.TrustStoreType))
-			add("trustStore.password", t.TrustStorePassword)
-		}
-		if t.NoHostnameVerification {
-			add("hostnameVerification", "false")
-		}
-	}
+	argv := append([]string{java}, javaClientProps(opts, log4j)...)
 	argv = append(argv, "-cp", classes+":"+javaClientClasspath(), "ZkPeer")
 
 	p := &process{name: "java peer", logPath: filepath.Join(dir, "java-client.out")}
@@ -497,4 +455,79 @@ func unhex(s string) ([]byte, error) {
 		return nil, nil
 	}
 	return hex.DecodeString(s)
+}
+
+// javaClientProps are the JVM options of a Java ZooKeeper client configured by opts.
+func javaClientProps(opts JavaClientOptions, log4j string) []string {
+	argv := []string{"-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+		"-Dlog4j.configuration=file:" + log4j}
+	if opts.JAASFile != "" {
+		lc := opts.LoginContext
+		if lc == "" {
+			lc = "Client"
+		}
+		argv = append(argv, "-Djava.security.auth.login.config="+opts.JAASFile, "-Dzookeeper.sasl.clientconfig="+lc,
+			"-Djava.security.krb5.conf="+opts.Krb5Conf)
+	} else {
+		argv = append(argv, "-Dzookeeper.sasl.client=false")
+	}
+	if opts.ServerPrincipal != "" {
+		argv = append(argv, "-Dzookeeper.server.principal="+opts.ServerPrincipal)
+	}
+	if t := opts.TLS; t != nil {
+		argv = append(argv, "-Dzookeeper.client.secure=true",
+			"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty")
+		add := func(k, v string) {
+			if v != "" {
+				argv = append(argv, "-Dzookeeper.ssl."+k+"="+v)
+			}
+		}
+		def := func(s string) string {
+			if s == "" {
+				return "PEM"
+			}
+			return s
+		}
+		if t.KeyStore != "" {
+			add("keyStore.location", t.KeyStore)
+			add("keyStore.type", def(t.KeyStoreType))
+			add("keyStore.password", t.KeyStorePassword)
+		}
+		if t.TrustStore != "" {
+			add("trustStore.location", t.TrustStore)
+			add("trustStore.type", def(t.TrustStoreType))
+			add("trustStore.password", t.TrustStorePassword)
+		}
+		if t.NoHostnameVerification {
+			add("hostnameVerification", "false")
+		}
+	}
+	return argv
+}
+
+// RunZkCli runs the Java ZooKeeper CLI (ZooKeeperMain) once, as an operator would — a fresh JVM,
+// with the SASL and TLS settings of opts — and returns its output and wall time.
+func RunZkCli(ctx context.Context, opts JavaClientOptions, server string, args ...string) (string, time.Duration, error) {
+	java, err := lookPath("java")
+	if err != nil {
+		return "", 0, err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "zksecure-zkcli-"); err != nil {
+			return "", 0, err
+		}
+		defer os.RemoveAll(dir)
+	}
+	log4j := filepath.Join(dir, "log4j-zkcli.properties")
+	if err := os.WriteFile(log4j, []byte("log4j.rootLogger=ERROR, FILE\nlog4j.appender.FILE=org.apache.log4j.FileAppender\nlog4j.appender.FILE.File="+
+		filepath.Join(dir, "zkcli.log")+"\nlog4j.appender.FILE.layout=org.apache.log4j.PatternLayout\n"), 0o644); err != nil {
+		return "", 0, err
+	}
+	argv := append([]string{java}, javaClientProps(opts, log4j)...)
+	argv = append(argv, "-cp", javaClientClasspath(), "org.apache.zookeeper.ZooKeeperMain", "-server", server)
+	argv = append(argv, args...)
+	t0 := time.Now()
+	out, err := runTool(ctx, nil, "", argv...)
+	return out, time.Since(t0), err
 }
