@@ -2,11 +2,9 @@ package client_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,20 +61,15 @@ func start() error {
 	if pki, err = testenv.NewPKI(filepath.Join(tmpDir, "pki")); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	var e1, e2 error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		zkMain, e1 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(tmpDir, "main"),
-			SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}})
-	}()
-	go func() {
-		defer wg.Done()
-		zk34, e2 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(tmpDir, "34"), Version: testenv.ZK34})
-	}()
-	wg.Wait()
-	return errors.Join(e1, e2)
+	zks, err := testenv.StartZooKeepers(ctx, tmpDir, map[string]testenv.ZooKeeperOptions{
+		"main": {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
+		"34":   {Version: testenv.ZK34},
+	})
+	if err != nil {
+		return err
+	}
+	zkMain, zk34 = zks["main"], zks["34"]
+	return nil
 }
 
 func requireEnv(t testing.TB) {

@@ -2,12 +2,10 @@ package election_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,19 +48,15 @@ func run(m *testing.M) int {
 		if err := os.WriteFile(jaasFile, []byte(testenv.JAASSection("Client", clientKeytab, kdc.Principal("client"))), 0o644); err != nil {
 			return err
 		}
-		var wg sync.WaitGroup
-		var e1, e2 error
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			zk38, e1 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "38"), SASL: &testenv.SASLServer{KDC: kdc}})
-		}()
-		go func() {
-			defer wg.Done()
-			zk34, e2 = testenv.StartZooKeeper(ctx, testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "34"), Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}})
-		}()
-		wg.Wait()
-		return errors.Join(e1, e2)
+		zks, err := testenv.StartZooKeepers(ctx, dir, map[string]testenv.ZooKeeperOptions{
+			"38": {SASL: &testenv.SASLServer{KDC: kdc}},
+			"34": {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+		})
+		if err != nil {
+			return err
+		}
+		zk38, zk34 = zks["38"], zks["34"]
+		return nil
 	}()
 	code := m.Run()
 	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {

@@ -653,3 +653,38 @@ func (z *ZooKeeper) Close() error {
 	}
 	return nil
 }
+
+// StartZooKeepers starts several named clusters in parallel (each in dir/<name>), as a TestMain does
+// for a package's tests. On error every cluster that started is closed and the errors of all that
+// failed are returned together.
+func StartZooKeepers(ctx context.Context, dir string, opts map[string]ZooKeeperOptions) (map[string]*ZooKeeper, error) {
+	out := make(map[string]*ZooKeeper, len(opts))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for name, o := range opts {
+		if o.Dir == "" {
+			o.Dir = filepath.Join(dir, sanitize(name))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			z, err := StartZooKeeper(ctx, o)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				return
+			}
+			out[name] = z
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		for _, z := range out {
+			z.Close()
+		}
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,21 +44,16 @@ func run(m *testing.M) int {
 		if pki, err = testenv.NewPKI(filepath.Join(dir, "pki")); err != nil {
 			return err
 		}
-		var wg sync.WaitGroup
-		var err38, err34 error
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			zk38, err38 = testenv.StartZooKeeper(context.Background(), testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "38"),
-				TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}})
-		}()
-		go func() {
-			defer wg.Done()
-			zk34, err34 = testenv.StartZooKeeper(context.Background(), testenv.ZooKeeperOptions{Dir: filepath.Join(dir, "34"), Version: testenv.ZK34})
-		}()
-		wg.Wait()
+		zks, err := testenv.StartZooKeepers(context.Background(), dir, map[string]testenv.ZooKeeperOptions{
+			"38": {TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
+			"34": {Version: testenv.ZK34},
+		})
+		if err != nil {
+			return err
+		}
+		zk38, zk34 = zks["38"], zks["34"]
 		clientTLS, clientTLSErr = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
-		return errors.Join(err38, err34, clientTLSErr)
+		return clientTLSErr
 	}()
 	code := m.Run()
 	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -97,29 +96,8 @@ func startEnv() error {
 		zk38TLS:   {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki}},
 		zk38NoSAS: {},
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	for name, o := range opts {
-		o.Dir = filepath.Join(tmpDir, "zk-"+name)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			z, err := testenv.StartZooKeeper(ctx, o)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			servers[name] = z
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	servers, err = testenv.StartZooKeepers(ctx, tmpDir, opts)
+	return err
 }
 
 func requireEnv(t testing.TB) {

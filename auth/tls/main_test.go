@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/zksecure/zksecure/testenv"
@@ -75,27 +74,8 @@ func start(dir string) error {
 		srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone, Cert: pki.WrongHostServer}},
 		srv34:        {Version: testenv.ZK34},
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var first error
-	for name, o := range opts {
-		o.Dir = filepath.Join(dir, "zk-"+name)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			z, err := testenv.StartZooKeeper(ctx, o)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = fmt.Errorf("%s: %w", name, err)
-			}
-			if err == nil {
-				servers[name] = z
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	servers, err = testenv.StartZooKeepers(ctx, dir, opts)
+	return err
 }
 
 func requireEnv(t testing.TB) {

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,26 +91,8 @@ func start() error {
 		srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.WrongHostServer, ClientAuth: testenv.ClientAuthNone}},
 		srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	for name, o := range opts {
-		o.Dir = filepath.Join(tmp, "zk-"+name)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			z, err := testenv.StartZooKeeper(ctx, o)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				return
-			}
-			servers[name] = z
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	servers, err = testenv.StartZooKeepers(ctx, tmp, opts)
+	return err
 }
 
 type output struct {
