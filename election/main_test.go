@@ -16,6 +16,7 @@ import (
 )
 
 var (
+	otherKeytab  string
 	kdc          *testenv.KDC
 	zk38, zk34   *testenv.ZooKeeper
 	envErr       error
@@ -38,10 +39,13 @@ func run(m *testing.M) int {
 		}
 		ctx := context.Background()
 		var err error
-		if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(dir, "kdc"), Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
+		if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(dir, "kdc"), Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
 		}
 		if clientKeytab, err = kdc.Keytab(ctx, "client"); err != nil {
+			return err
+		}
+		if otherKeytab, err = kdc.Keytab(ctx, "other"); err != nil {
 			return err
 		}
 		jaasFile = filepath.Join(dir, "jaas.conf")
