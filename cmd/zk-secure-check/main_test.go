@@ -221,6 +221,11 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 	jaasServerOnly := filepath.Join(t.TempDir(), "jaas.conf")
 	os.WriteFile(jaasServerOnly, []byte(testenv.JAASSection("Server", keytabs["flink/jm1"], kdc.Principal("flink/jm1"))), 0o644)
 	closed := closedPort(t)
+	props := filepath.Join(t.TempDir(), "zkclient.properties")
+	os.WriteFile(props, []byte("zookeeper.client.secure=true\n"+
+		"zookeeper.ssl.keyStore.location="+pki.Client.PKCS12File+"\nzookeeper.ssl.keyStore.type=PKCS12\n"+
+		"zookeeper.ssl.keyStore.passwordPath="+pki.Client.PasswordFile+"\n"+
+		"zookeeper.ssl.trustStore.location="+pki.TrustStorePKCS12+"\nzookeeper.ssl.trustStore.passwordPath="+pki.Client.PasswordFile+"\n"), 0o600)
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -265,6 +270,8 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 		{"creator without identity", args(q(srvNoSASL, false), []string{"--acl", "creator", "--cluster-id", "/noid"}),
 			preflight.CheckConfigLint, preflight.Fail, "need an authenticated identity", 1},
 		{"default cluster-id", args(q(srvNoSASL, false)), preflight.CheckConfigLint, preflight.Warn, "/default", 0},
+		{"Java client properties file", args(q(srvGood, true), kerberosArgs("flink/jm1"), []string{"--tls-properties", props, "--cluster-id", "/props", "--acl", "creator"}),
+			preflight.CheckTLSChain, preflight.Pass, "trusted", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, o, stderr := check(t, tc.args...)

@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err == pflag.ErrHelp {
 			return 0
 		}
+		fmt.Fprintf(stderr, "zk-testenv: %v\n", err)
 		return 2
 	}
 	v := testenv.Version(*version)
