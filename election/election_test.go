@@ -336,6 +336,14 @@ func TestEnsembleMemberLossKeepsOneLeader(t *testing.T) {
 	if err := z.Members[who].Kill(); err != nil { // the leader's own member
 		t.Fatal(err)
 	}
+	// The old leader learns of the loss when its connection drops (Suspended revokes at once).
+	for l := cs[who].leader.Load(); l != nil && l.Err() == nil; l = cs[who].leader.Load() {
+		select {
+		case <-l.Done():
+		case <-ctx.Done():
+			t.Fatal("the leader on the killed member never noticed")
+		}
+	}
 	next := waitOne()
 	close(stop)
 	if next == who {
