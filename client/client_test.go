@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -189,7 +190,8 @@ func TestNamespacedOperations(t *testing.T) {
 	requireEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c := connect(t, client.Config{Members: members(zkMain.PlainConnectString()), Root: "/ns", ClusterID: "/one"})
+	cluster := fmt.Sprintf("/one-%d", time.Now().UnixNano())
+	c := connect(t, client.Config{Members: members(zkMain.PlainConnectString()), Root: "/ns", ClusterID: cluster})
 	if _, _, err := c.Get(ctx, "/../other"); !errors.Is(err, client.ErrPath) {
 		t.Errorf("escape: %v", err)
 	}
@@ -200,8 +202,8 @@ func TestNamespacedOperations(t *testing.T) {
 	if err != nil || !strings.HasPrefix(created, "/seq-") {
 		t.Fatalf("sequential create: %q %v", created, err)
 	}
-	if ok, _, err := c.Conn().Exists("/ns/one" + created); !ok || err != nil {
-		t.Fatalf("%s not under /ns/one: %v", created, err)
+	if ok, _, err := c.Conn().Exists("/ns" + cluster + created); !ok || err != nil {
+		t.Fatalf("%s not under /ns%s: %v", created, cluster, err)
 	}
 	_, _, w, err := c.GetW(ctx, created)
 	if err != nil {

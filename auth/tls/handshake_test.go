@@ -177,11 +177,12 @@ func TestX509IdentityAndTLSWithSASL(t *testing.T) {
 	z := servers[srvNeed]
 	cl := load(t, withCert())
 	c := connectTLS(t, cl, z.SecureConnectString(), cl.Dialer(nil))
-	if _, err := c.Create("/x509-only", nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
+	run := fmt.Sprintf("-%d", time.Now().UnixNano())
+	if _, err := c.Create("/x509-only"+run, nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
 	want := "x509:" + pki.Client.Subject
-	if ids := aclIDs(t, c, "/x509-only"); !slices.Equal(ids, []string{want}) {
+	if ids := aclIDs(t, c, "/x509-only"+run); !slices.Equal(ids, []string{want}) {
 		t.Errorf("ACL ids %v, want [%s]", ids, want)
 	}
 
@@ -201,10 +202,10 @@ func TestX509IdentityAndTLSWithSASL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	if _, err := sc.Create("/x509-and-sasl", nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
+	if _, err := sc.Create("/x509-and-sasl"+run, nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
-	ids := aclIDs(t, sc, "/x509-and-sasl")
+	ids := aclIDs(t, sc, "/x509-and-sasl"+run)
 	if !slices.Contains(ids, want) || !slices.Contains(ids, "sasl:"+kdc.Principal("client")) || len(ids) != 2 {
 		t.Errorf("ACL ids %v, want %s and sasl:%s", ids, want, kdc.Principal("client"))
 	}
@@ -248,7 +249,8 @@ func TestJavaPropertiesFile(t *testing.T) {
 	}
 	cl := load(t, p.Config)
 	c := connectTLS(t, cl, z.SecureConnectString(), cl.Dialer(nil))
-	if _, err := c.Create("/from-properties", nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
+	node := fmt.Sprintf("/from-properties-%d", time.Now().UnixNano())
+	if _, err := c.Create(node, nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -260,7 +262,7 @@ func TestJavaPropertiesFile(t *testing.T) {
 	if _, _, err := j.Connect(ctx, z.SecureConnectString(), 10*time.Second, false); err != nil {
 		t.Fatalf("the Java client with the same files: %v", err)
 	}
-	if got, err := j.GetACL(ctx, "/from-properties"); err != nil || !slices.Equal(got, []string{"x509:" + pki.Client.Subject + ":cdrwa"}) {
+	if got, err := j.GetACL(ctx, node); err != nil || !slices.Equal(got, []string{"x509:" + pki.Client.Subject + ":cdrwa"}) {
 		t.Fatalf("Java client sees ACL %v, %v", got, err)
 	}
 }
