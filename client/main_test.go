@@ -2,9 +2,7 @@ package client_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,56 +18,27 @@ var (
 	zkMain *testenv.ZooKeeper // 3.8: SASL (not enforced) + TLS (clientAuth=need) + plaintext port
 	zk34   *testenv.ZooKeeper
 	envErr error
-	tmpDir string
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	if tmpDir, err = os.MkdirTemp("", "zksecure-client-test-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmpDir)
-	envErr = start()
-	code := m.Run()
-	for _, z := range []*testenv.ZooKeeper{zkMain, zk34} {
-		if z != nil {
-			if code != 0 {
-				z.DumpLogs(os.Stderr, 25)
-			}
-			z.Close()
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+		var err error
+		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
+			return err
 		}
-	}
-	if kdc != nil {
-		kdc.Close()
-	}
-	return code
-}
-
-func start() error {
-	if err := testenv.Check(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	var err error
-	if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(tmpDir, "kdc"),
-		Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
-		return err
-	}
-	if pki, err = testenv.NewPKI(filepath.Join(tmpDir, "pki")); err != nil {
-		return err
-	}
-	zks, err := testenv.StartZooKeepers(ctx, tmpDir, map[string]testenv.ZooKeeperOptions{
-		"main": {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
-		"34":   {Version: testenv.ZK34},
-	})
-	if err != nil {
-		return err
-	}
-	zkMain, zk34 = zks["main"], zks["34"]
-	return nil
+		if pki, err = s.NewPKI("pki"); err != nil {
+			return err
+		}
+		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
+			"main": {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
+			"34":   {Version: testenv.ZK34},
+		})
+		if err != nil {
+			return err
+		}
+		zkMain, zk34 = zks["main"], zks["34"]
+		return nil
+	}))
 }
 
 func requireEnv(t testing.TB) {

@@ -2,7 +2,6 @@ package election_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,22 +23,10 @@ var (
 	jaasFile     string
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zksecure-election-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	envErr = func() error {
-		if err := testenv.Check(); err != nil {
-			return err
-		}
-		ctx := context.Background()
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
-		if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(dir, "kdc"), Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
+		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
 		}
 		if clientKeytab, err = kdc.Keytab(ctx, "client"); err != nil {
@@ -48,11 +35,11 @@ func run(m *testing.M) int {
 		if otherKeytab, err = kdc.Keytab(ctx, "other"); err != nil {
 			return err
 		}
-		jaasFile = filepath.Join(dir, "jaas.conf")
+		jaasFile = filepath.Join(s.Dir, "jaas.conf")
 		if err := os.WriteFile(jaasFile, []byte(testenv.JAASSection("Client", clientKeytab, kdc.Principal("client"))), 0o644); err != nil {
 			return err
 		}
-		zks, err := testenv.StartZooKeepers(ctx, dir, map[string]testenv.ZooKeeperOptions{
+		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 			"38": {SASL: &testenv.SASLServer{KDC: kdc}},
 			"34": {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 		})
@@ -61,20 +48,7 @@ func run(m *testing.M) int {
 		}
 		zk38, zk34 = zks["38"], zks["34"]
 		return nil
-	}()
-	code := m.Run()
-	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {
-		if z != nil {
-			if code != 0 {
-				z.DumpLogs(os.Stderr, 25)
-			}
-			z.Close()
-		}
-	}
-	if kdc != nil {
-		kdc.Close()
-	}
-	return code
+	}))
 }
 
 func requireEnv(t testing.TB) {

@@ -2,9 +2,7 @@ package testenv_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/zksecure/zksecure/testenv"
@@ -21,32 +19,15 @@ var env *sharedEnv
 var envErr error
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zksecure-testenv-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if envErr = testenv.Check(); envErr == nil {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		env = &sharedEnv{}
-		env.KDC, envErr = testenv.StartKDC(context.Background(), testenv.KDCOptions{
-			Dir:        filepath.Join(dir, "kdc"),
-			Principals: []string{"zookeeper/localhost", "client", "other"},
-		})
-		if envErr == nil {
-			defer env.KDC.Close()
-			env.PKI, envErr = testenv.NewPKI(filepath.Join(dir, "pki"))
+		var err error
+		if env.KDC, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
+			return err
 		}
-	}
-	code := m.Run()
-	if code != 0 && env != nil && env.KDC != nil {
-		fmt.Fprintf(os.Stderr, "KDC log %s (last lines):\n", env.KDC.LogPath())
-	}
-	return code
+		env.PKI, err = s.NewPKI("pki")
+		return err
+	}))
 }
 
 // shared returns the package's KDC and PKI, failing the test if they could not be started.

@@ -3,10 +3,8 @@ package version_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,31 +18,19 @@ import (
 )
 
 var (
-	pki          *testenv.PKI
-	zk38, zk34   *testenv.ZooKeeper
-	envErr       error
-	clientTLS    *zktls.Client
-	clientTLSErr error
+	pki        *testenv.PKI
+	zk38, zk34 *testenv.ZooKeeper
+	envErr     error
+	clientTLS  *zktls.Client
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zksecure-version-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	envErr = func() error {
-		if err := testenv.Check(); err != nil {
-			return err
-		}
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
-		if pki, err = testenv.NewPKI(filepath.Join(dir, "pki")); err != nil {
+		if pki, err = s.NewPKI("pki"); err != nil {
 			return err
 		}
-		zks, err := testenv.StartZooKeepers(context.Background(), dir, map[string]testenv.ZooKeeperOptions{
+		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 			"38": {TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 			"34": {Version: testenv.ZK34},
 		})
@@ -52,19 +38,9 @@ func run(m *testing.M) int {
 			return err
 		}
 		zk38, zk34 = zks["38"], zks["34"]
-		clientTLS, clientTLSErr = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
-		return clientTLSErr
-	}()
-	code := m.Run()
-	for _, z := range []*testenv.ZooKeeper{zk38, zk34} {
-		if z != nil {
-			if code != 0 {
-				z.DumpLogs(os.Stderr, 20)
-			}
-			z.Close()
-		}
-	}
-	return code
+		clientTLS, err = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
+		return err
+	}))
 }
 
 func requireEnv(t testing.TB) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,9 +18,8 @@ import (
 var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
-	servers = map[string]*testenv.ZooKeeper{}
+	servers map[string]*testenv.ZooKeeper
 	envErr  error
-	tmpDir  string
 )
 
 const (
@@ -34,70 +31,24 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	code := run(m)
-	os.Exit(code)
-}
-
-func run(m *testing.M) int {
-	var err error
-	if tmpDir, err = os.MkdirTemp("", "zksecure-sasl-test-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmpDir)
-	defer func() {
-		for _, z := range servers {
-			z.Close()
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+		var err error
+		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
+			Principals: []string{"zookeeper/localhost", "client", "other", "stale", "notzk/localhost"}}); err != nil {
+			return err
 		}
-		if kdc != nil {
-			kdc.Close()
+		if pki, err = s.NewPKI("pki"); err != nil {
+			return err
 		}
-	}()
-	envErr = startEnv()
-	code := m.Run()
-	if code != 0 {
-		for name, z := range servers {
-			fmt.Fprintf(os.Stderr, "=== server %s\n", name)
-			z.DumpLogs(os.Stderr, 25)
-		}
-		if kdc != nil {
-			fmt.Fprintf(os.Stderr, "=== KDC log\n%s\n", mustReadTail(kdc.LogPath()))
-		}
-	}
-	return code
-}
-
-func mustReadTail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return string(b)
-}
-
-func startEnv() error {
-	if err := testenv.Check(); err != nil {
+		servers, err = s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
+			zk38:      {SASL: &testenv.SASLServer{KDC: kdc}},
+			zk38Enf:   {SASL: &testenv.SASLServer{KDC: kdc, Enforce: true}},
+			zk34:      {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+			zk38TLS:   {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki}},
+			zk38NoSAS: {},
+		})
 		return err
-	}
-	ctx := context.Background()
-	var err error
-	kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(tmpDir, "kdc"),
-		Principals: []string{"zookeeper/localhost", "client", "other", "stale", "notzk/localhost"}})
-	if err != nil {
-		return err
-	}
-	if pki, err = testenv.NewPKI(filepath.Join(tmpDir, "pki")); err != nil {
-		return err
-	}
-	opts := map[string]testenv.ZooKeeperOptions{
-		zk38:      {SASL: &testenv.SASLServer{KDC: kdc}},
-		zk38Enf:   {SASL: &testenv.SASLServer{KDC: kdc, Enforce: true}},
-		zk34:      {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
-		zk38TLS:   {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki}},
-		zk38NoSAS: {},
-	}
-	servers, err = testenv.StartZooKeepers(ctx, tmpDir, opts)
-	return err
+	}))
 }
 
 func requireEnv(t testing.TB) {

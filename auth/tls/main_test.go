@@ -2,9 +2,7 @@ package zktls_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/zksecure/zksecure/testenv"
@@ -13,7 +11,7 @@ import (
 var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
-	servers = map[string]*testenv.ZooKeeper{}
+	servers map[string]*testenv.ZooKeeper
 	envErr  error
 )
 
@@ -26,56 +24,25 @@ const (
 	srv34        = "3.4"
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "zksecure-tls-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	defer func() {
-		for _, z := range servers {
-			z.Close()
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+		var err error
+		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
+			return err
 		}
-		if kdc != nil {
-			kdc.Close()
+		if pki, err = s.NewPKI("pki"); err != nil {
+			return err
 		}
-	}()
-	envErr = start(dir)
-	code := m.Run()
-	if code != 0 {
-		for name, z := range servers {
-			fmt.Fprintf(os.Stderr, "=== server %s\n", name)
-			z.DumpLogs(os.Stderr, 20)
-		}
-	}
-	return code
-}
-
-func start(dir string) error {
-	if err := testenv.Check(); err != nil {
+		servers, err = s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
+			srvNeed:      {TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}, SASL: &testenv.SASLServer{KDC: kdc}},
+			srvWant:      {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthWant}},
+			srvNone:      {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone}},
+			srvExpired:   {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone, Cert: pki.ExpiredServer}},
+			srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone, Cert: pki.WrongHostServer}},
+			srv34:        {Version: testenv.ZK34},
+		})
 		return err
-	}
-	ctx := context.Background()
-	var err error
-	if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(dir, "kdc"), Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
-		return err
-	}
-	if pki, err = testenv.NewPKI(filepath.Join(dir, "pki")); err != nil {
-		return err
-	}
-	opts := map[string]testenv.ZooKeeperOptions{
-		srvNeed:      {TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}, SASL: &testenv.SASLServer{KDC: kdc}},
-		srvWant:      {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthWant}},
-		srvNone:      {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone}},
-		srvExpired:   {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone, Cert: pki.ExpiredServer}},
-		srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, ClientAuth: testenv.ClientAuthNone, Cert: pki.WrongHostServer}},
-		srv34:        {Version: testenv.ZK34},
-	}
-	servers, err = testenv.StartZooKeepers(ctx, dir, opts)
-	return err
+	}))
 }
 
 func requireEnv(t testing.TB) {

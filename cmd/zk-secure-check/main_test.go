@@ -22,10 +22,9 @@ import (
 var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
-	servers = map[string]*testenv.ZooKeeper{}
+	servers map[string]*testenv.ZooKeeper
 	keytabs = map[string]string{}
 	envErr  error
-	tmp     string
 )
 
 const (
@@ -37,62 +36,35 @@ const (
 	srv34        = "3.4"       // ZooKeeper 3.4 with SASL
 )
 
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	var err error
-	if tmp, err = os.MkdirTemp("", "zksecure-check-test-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	envErr = start()
-	code := m.Run()
-	for name, z := range servers {
-		if code != 0 {
-			fmt.Fprintf(os.Stderr, "=== %s\n", name)
-			z.DumpLogs(os.Stderr, 15)
-		}
-		z.Close()
-	}
-	if kdc != nil {
-		kdc.Close()
-	}
-	return code
-}
-
-func start() error {
-	if err := testenv.Check(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	var err error
-	if kdc, err = testenv.StartKDC(ctx, testenv.KDCOptions{Dir: filepath.Join(tmp, "kdc"),
-		Principals: []string{"zookeeper/localhost", "flink/jm1", "flink/jm2", "notzk/localhost", "stale"}}); err != nil {
-		return err
-	}
-	for _, p := range []string{"flink/jm1", "flink/jm2", "stale"} {
-		if keytabs[p], err = kdc.Keytab(ctx, p); err != nil {
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+		var err error
+		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
+			Principals: []string{"zookeeper/localhost", "flink/jm1", "flink/jm2", "notzk/localhost", "stale"}}); err != nil {
 			return err
 		}
-	}
-	if err := kdc.RandomizeKey(ctx, "stale"); err != nil {
+		for _, p := range []string{"flink/jm1", "flink/jm2", "stale"} {
+			if keytabs[p], err = kdc.Keytab(ctx, p); err != nil {
+				return err
+			}
+		}
+		if err := kdc.RandomizeKey(ctx, "stale"); err != nil {
+			return err
+		}
+		if pki, err = s.NewPKI("pki"); err != nil {
+			return err
+		}
+		servers, err = s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
+			srvGood: {SASL: &testenv.SASLServer{KDC: kdc, Enforce: true, RemoveHostFromPrincipal: true},
+				TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
+			srvNoStrip:   {SASL: &testenv.SASLServer{KDC: kdc}},
+			srvNoSASL:    {},
+			srvExpired:   {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.ExpiredServer, ClientAuth: testenv.ClientAuthNone}},
+			srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.WrongHostServer, ClientAuth: testenv.ClientAuthNone}},
+			srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+		})
 		return err
-	}
-	if pki, err = testenv.NewPKI(filepath.Join(tmp, "pki")); err != nil {
-		return err
-	}
-	opts := map[string]testenv.ZooKeeperOptions{
-		srvGood: {SASL: &testenv.SASLServer{KDC: kdc, Enforce: true, RemoveHostFromPrincipal: true},
-			TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
-		srvNoStrip:   {SASL: &testenv.SASLServer{KDC: kdc}},
-		srvNoSASL:    {},
-		srvExpired:   {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.ExpiredServer, ClientAuth: testenv.ClientAuthNone}},
-		srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.WrongHostServer, ClientAuth: testenv.ClientAuthNone}},
-		srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
-	}
-	servers, err = testenv.StartZooKeepers(ctx, tmp, opts)
-	return err
+	}))
 }
 
 type output struct {
