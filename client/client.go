@@ -99,7 +99,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
 	members := make([]string, len(cfg.Members))
 	for i, m := range cfg.Members {
-		members[i], _ = normalizeMember(m)
+		members[i], _ = NormalizeMember(m)
 	}
 	cfg.Members = members
 	c := &Client{cfg: cfg, ns: namespace{base: path.Clean(cfg.Root + cfg.ClusterID)}, subs: map[*subscriber]struct{}{},

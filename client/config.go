@@ -142,7 +142,7 @@ func (c Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, m := range c.Members {
-		hp, err := normalizeMember(m)
+		hp, err := NormalizeMember(m)
 		if err != nil {
 			return bad("Members", "%v", err)
 		}
@@ -189,8 +189,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// normalizeMember returns "host:port", adding ZooKeeper's default port.
-func normalizeMember(m string) (string, error) {
+// NormalizeMember returns a member as "host:port", adding ZooKeeper's default port 2181; the host is
+// kept as written.
+func NormalizeMember(m string) (string, error) {
 	m = strings.TrimSpace(m)
 	if m == "" {
 		return "", errors.New("empty member")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -137,7 +138,7 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			if errors.Is(err, zk.ErrNoAuth) {
 				return fmt.Errorf("client: creating the HA path %s: %w: this identity may not create children of %s; ask its owner to create %s for you, or change the root",
-					p, err, parentOf(p), c.ns.base)
+					p, err, path.Dir(p), c.ns.base)
 			}
 			if errors.Is(err, zk.ErrInvalidACL) {
 				return fmt.Errorf("client: creating the HA path %s with ACL %s: %w: the session has no authenticated identity", p, c.cfg.ACL, err)
@@ -147,15 +148,6 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 	}
 	c.nsReady = true
 	return nil
-}
-
-func parentOf(p string) string {
-	for i := len(p) - 1; i > 0; i-- {
-		if p[i] == '/' {
-			return p[:i]
-		}
-	}
-	return "/"
 }
 
 // prepare maps p into the namespace and makes sure the namespace exists.

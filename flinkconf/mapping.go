@@ -2,6 +2,7 @@ package flinkconf
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,12 +250,12 @@ func (c *Conf) mapKerberos(r *Result, props map[string]string, warn func(string,
 	cfg.Kerberos = k
 	if disabled {
 		cfg.SASL = client.SASLOff
-		if keytab != "" && contains(r.LoginContexts, loginCtx) {
+		if keytab != "" && slices.Contains(r.LoginContexts, loginCtx) {
 			warn("%s is true although a keytab is configured for login context %s: the JobManagers will connect to ZooKeeper without authentication", KeySASLDisable, loginCtx)
 		}
 		return nil
 	}
-	inContexts := contains(r.LoginContexts, loginCtx)
+	inContexts := slices.Contains(r.LoginContexts, loginCtx)
 	switch {
 	case inContexts && keytab != "":
 		// Flink installs a JAAS entry for the context, logging in from its keytab.
@@ -295,15 +296,6 @@ func (c *Conf) unknownKeys(warn func(string, ...any)) {
 			warn("unknown key %s: Flink does not define it, so it has no effect", k)
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closest returns the known key with the smallest edit distance to k.

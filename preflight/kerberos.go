@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,27 +18,13 @@ import (
 	"github.com/zksecure/zksecure/auth/sasl"
 )
 
-// krb5Path mirrors auth/sasl's choice: explicit, else the first existing $KRB5_CONFIG entry, else
-// /etc/krb5.conf.
-func krb5Path(explicit string) string {
-	if explicit != "" {
-		return explicit
-	}
-	for _, p := range filepath.SplitList(os.Getenv("KRB5_CONFIG")) {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return "/etc/krb5.conf"
-}
-
 // kerberos runs krb5-conf, kdc-reach, clock-skew and login.
 func (r *run) kerberos(ctx context.Context) []Result {
 	if !r.sasl {
 		return nil
 	}
 	var out []Result
-	path := krb5Path(r.cfg.Kerberos.Login.Krb5Conf)
+	path := sasl.Krb5ConfPath(r.cfg.Kerberos.Login.Krb5Conf)
 	cfg, err := krbconfig.Load(path)
 	if err != nil {
 		return []Result{{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
@@ -98,49 +82,45 @@ func (r *run) kerberos(ctx context.Context) []Result {
 // KRB-ERROR, which carries the KDC's time to the microsecond. Kerberos refuses skews above 5 minutes.
 func clockSkew(ctx context.Context, cfg *krbconfig.Config, realm, kdc string) Result {
 	res := Result{Name: CheckClockSkew}
+	unmeasured := func(why string) Result {
+		res.Status, res.Message, res.Fix = Warn, "could not read the KDC's clock: "+why, "compare this host's clock with the KDC's by hand (date on both)"
+		return res
+	}
 	req, err := messages.NewASReqForTGT(realm, cfg, types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "zk-secure-check/clock-probe"))
 	if err != nil {
-		res.Status, res.Message, res.Fix = Warn, "could not build a clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand (date on both)"
-		return res
+		return unmeasured(err.Error())
 	}
 	b, err := req.Marshal()
 	if err != nil {
-		res.Status, res.Message, res.Fix = Warn, "could not build a clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand (date on both)"
-		return res
+		return unmeasured(err.Error())
 	}
 	d := net.Dialer{Timeout: 3 * time.Second}
 	c, err := d.DialContext(ctx, "tcp", kdc)
 	if err != nil {
-		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured(err.Error())
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	t0 := time.Now()
 	frame := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
 	if _, err := c.Write(append(frame, b...)); err != nil {
-		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured(err.Error())
 	}
 	var hdr [4]byte
 	if _, err := io.ReadFull(c, hdr[:]); err != nil {
-		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured(err.Error())
 	}
 	body := make([]byte, binary.BigEndian.Uint32(hdr[:])&0x7fffffff)
 	if len(body) > 1<<20 {
-		res.Status, res.Message, res.Fix = Warn, "clock probe: oversized KDC reply", "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured("oversized reply")
 	}
 	if _, err := io.ReadFull(c, body); err != nil {
-		res.Status, res.Message, res.Fix = Warn, "clock probe: "+err.Error(), "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured(err.Error())
 	}
 	mid := t0.Add(time.Since(t0) / 2)
 	var ke messages.KRBError
 	if err := ke.Unmarshal(body); err != nil {
-		res.Status, res.Message, res.Fix = Warn, "the KDC's answer to the clock probe carries no time", "compare this host's clock with the KDC's by hand"
-		return res
+		return unmeasured("its answer carries no time")
 	}
 	kdcTime := ke.STime.Add(time.Duration(ke.Susec) * time.Microsecond)
 	skew := mid.Sub(kdcTime)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/zksecure/zksecure/acl"
@@ -44,7 +45,7 @@ func (r *run) lint() []Result {
 			f.Close()
 		}
 	}
-	if r.sasl && r.opts.Flink != nil && l.LoginContext != "" && len(r.opts.Flink.LoginContexts) > 0 && !contains(r.opts.Flink.LoginContexts, l.LoginContext) && l.JAASFile == "" {
+	if r.sasl && r.opts.Flink != nil && l.LoginContext != "" && len(r.opts.Flink.LoginContexts) > 0 && !slices.Contains(r.opts.Flink.LoginContexts, l.LoginContext) && l.JAASFile == "" {
 		fail(fmt.Sprintf("login context %q is not in security.kerberos.login.contexts (%s)", l.LoginContext, strings.Join(r.opts.Flink.LoginContexts, ",")),
 			"add "+l.LoginContext+" to security.kerberos.login.contexts")
 	}
@@ -62,13 +63,4 @@ func fixFromSentence(w string) string {
 		}
 	}
 	return "review the key named in the message"
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -60,7 +60,7 @@ func (r *run) member(ctx context.Context, m string) []Result {
 	var hs version.Handshaker
 	if r.useTLS {
 		if r.tls == nil {
-			add(Result{Name: CheckVersion, Status: Fail, Message: "TLS configuration could not be loaded: " + r.tlsErr().Error(),
+			add(Result{Name: CheckVersion, Status: Fail, Message: "TLS configuration could not be loaded: " + r.tlsErr.Error(),
 				Fix: "correct the TLS files or password named in the message"})
 			return skipRest(CheckVersion, append(tlsNames, saslNames...)...)
 		}
@@ -98,15 +98,6 @@ func (r *run) member(ctx context.Context, m string) []Result {
 		add(res)
 	}
 	return out
-}
-
-func (r *run) tlsErr() error {
-	if r.cfg.TLS == nil {
-		_, err := zktls.Config{}.Load()
-		return err
-	}
-	_, err := r.cfg.TLS.Load()
-	return err
 }
 
 func dnsCheck(ctx context.Context, host string) (net.IP, Result) {

@@ -79,6 +79,7 @@ type run struct {
 	cfg     client.Config
 	useTLS  bool
 	tls     *zktls.Client
+	tlsErr  error // why tls is nil when TLS is wanted
 	sasl    bool
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -108,14 +109,17 @@ func Run(ctx context.Context, opts Options) *Report {
 	r.sasl = r.cfg.SASL == client.SASLKerberos
 	r.useTLS = r.cfg.Transport == client.TransportTLS || (r.cfg.Transport == client.TransportAuto && r.cfg.TLS != nil)
 	for _, m := range r.cfg.Members {
-		r.members = append(r.members, normalize(m))
+		if n, err := client.NormalizeMember(m); err == nil {
+			m = n
+		} // an invalid member is reported by config-lint, and fails dns/tcp as written
+		r.members = append(r.members, m)
 	}
 	if r.useTLS {
 		tc := zktls.Config{}
 		if r.cfg.TLS != nil {
 			tc = *r.cfg.TLS
 		}
-		r.tls, _ = tc.Load() // a load error is reported by the version check
+		r.tls, r.tlsErr = tc.Load() // reported by the version check
 	}
 	rep := &Report{Header: r.header()}
 	emit := func(res Result) {
@@ -211,12 +215,4 @@ func (r *run) failedAny(member string, names ...string) string {
 
 func skipped(name, member, because string) Result {
 	return Result{Name: name, Member: member, Status: Skip, Message: "skipped: " + because + " failed"}
-}
-
-func normalize(m string) string {
-	m = strings.TrimSpace(m)
-	if !strings.Contains(m, ":") {
-		return m + ":2181"
-	}
-	return m
 }

@@ -294,12 +294,6 @@ func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
 	return err
 }
 
-// AddPrincipalWithPassword creates a principal whose keys derive from password (for kinit tests).
-func (k *KDC) AddPrincipalWithPassword(ctx context.Context, name, password string) error {
-	_, err := k.kadmin(ctx, fmt.Sprintf("addprinc -pw %s %s", password, k.Principal(name)))
-	return err
-}
-
 // Keytab writes the current keys of the principals (AES only) into a new keytab file under the KDC's
 // folder and returns its path. The keys are not changed, so several keytabs of one principal agree.
 func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) {

@@ -2,8 +2,10 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
@@ -53,19 +55,20 @@ func TestKDCIssuesTGTAndServiceTicket(t *testing.T) {
 func TestKDCRandomizedKeyMakesKeytabStale(t *testing.T) {
 	k := shared(t).KDC
 	ctx := context.Background()
-	if err := k.AddPrincipals(ctx, "stale"); err != nil {
+	name := fmt.Sprintf("stale-%d", time.Now().UnixNano()) // the KDC is shared across -count runs
+	if err := k.AddPrincipals(ctx, name); err != nil {
 		t.Fatal(err)
 	}
-	kt, err := k.Keytab(ctx, "stale")
+	kt, err := k.Keytab(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := k.RandomizeKey(ctx, "stale"); err != nil {
+	if err := k.RandomizeKey(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 	cfg, _ := config.Load(k.Krb5Conf)
 	ktab, _ := keytab.Load(kt)
-	cl := krbclient.NewWithKeytab("stale", k.Realm, ktab, cfg, krbclient.DisablePAFXFAST(true))
+	cl := krbclient.NewWithKeytab(name, k.Realm, ktab, cfg, krbclient.DisablePAFXFAST(true))
 	defer cl.Destroy()
 	err = cl.Login()
 	if err == nil {

@@ -66,7 +66,6 @@ type process struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited and been reaped
-	err  error         // exit status, valid once done is closed
 }
 
 // startProcess starts argv with env added to the current environment, its stdout and stderr
@@ -121,11 +120,8 @@ func (p *process) launch(dir string, env []string, piped bool, argv []string) (s
 	p.cmd, p.done = cmd, done
 	p.mu.Unlock()
 	go func() {
-		err := cmd.Wait()
+		cmd.Wait()
 		logf.Close()
-		p.mu.Lock()
-		p.err = err
-		p.mu.Unlock()
 		close(done)
 	}()
 	return stdin, stdout, nil

@@ -460,9 +460,18 @@ func (m *Member) waitReady(ctx context.Context) error {
 		}
 		switch mode {
 		case "standalone", "leader", "follower", "observer":
-			return nil
+		default:
+			return fmt.Errorf("mode %q", mode)
 		}
-		return fmt.Errorf("mode %q", mode)
+		// srvr went over the plaintext port; with both ports, the secure one may bind later.
+		if m.ClientPort != 0 && m.SecurePort != 0 {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(m.SecurePort), time.Second)
+			if err != nil {
+				return fmt.Errorf("secure port: %w", err)
+			}
+			c.Close()
+		}
+		return nil
 	})
 	if err == nil {
 		return nil

@@ -67,7 +67,7 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		return nil, err
 	}
-	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: krb5ConfPath(src.krb5conf),
+	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
 		spns: map[string]string{}}
 	_, a.clientRealm = splitPrincipal(full, "")
 	switch {

@@ -14,12 +14,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
-// RFC 4752 security layers.
-const (
-	layerNone      = 0x01
-	layerIntegrity = 0x02
-	layerPrivacy   = 0x04
-)
+// layerNone is RFC 4752's "no security layer" bit, the only layer zksecure chooses.
+const layerNone = 0x01
 
 // errGSSAPI marks failures of the mechanism itself (bad tokens, failed verification).
 var errGSSAPI = errors.New("GSSAPI")

@@ -129,9 +129,9 @@ func cachePath(p string) string {
 	return strings.TrimPrefix(p, "FILE:")
 }
 
-// krb5ConfPath returns the krb5.conf to read: explicit, else the first existing entry of
+// Krb5ConfPath returns the krb5.conf a login reads: explicit, else the first existing entry of
 // $KRB5_CONFIG, else /etc/krb5.conf.
-func krb5ConfPath(explicit string) string {
+func Krb5ConfPath(explicit string) string {
 	if explicit != "" {
 		return explicit
 	}
@@ -179,7 +179,7 @@ func etypeName(e int32) string {
 // newKrbClient builds the gokrb5 client for a resolved source, checking files and enctypes. It does
 // not contact the KDC.
 func newKrbClient(s source) (*krbclient.Client, string, error) {
-	confPath := krb5ConfPath(s.krb5conf)
+	confPath := Krb5ConfPath(s.krb5conf)
 	cfg, err := krbconfig.Load(confPath)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: krb5.conf %s: %w", ErrConfig, confPath, err)

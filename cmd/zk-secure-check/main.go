@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -146,7 +147,7 @@ func options(f *flags) (*preflight.Options, error) {
 		switch {
 		case n == "all":
 			opts.IgnoreAll = true
-		case contains(preflight.AllChecks, n):
+		case slices.Contains(preflight.AllChecks, n):
 			opts.Ignore[n] = true
 		default:
 			return nil, fmt.Errorf("--ignore: unknown check %q (checks: %s, or all)", n, strings.Join(preflight.AllChecks, ", "))
@@ -297,13 +298,4 @@ func startTestenv(ctx context.Context, f *flags, stderr io.Writer) (*testenv.Env
 		set("jobmanager-principals", strings.Join(env.JobManagerPrincipals, ","))
 	}
 	return env, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
