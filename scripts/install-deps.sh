@@ -40,6 +40,10 @@ check /usr/share/java/slf4j-log4j12.jar        libslf4j-java
 check /usr/share/java/log4j-1.2.jar            liblog4j1.2-java
 check /usr/share/java/netty-codec.jar          libnetty-java
 check /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 faketime   # a KDC with a skewed clock, for tests
+check /usr/sbin/nft                            nftables  # packet faults inside a private network namespace
+check /usr/sbin/ip                             iproute2  # named hosts on loopback addresses
+check /usr/bin/unshare                         util-linux
+check /usr/bin/setpriv                         util-linux
 if ! command -v javac >/dev/null 2>&1; then need+=(default-jdk-headless); fi
 
 if [ ${#need[@]} -gt 0 ]; then

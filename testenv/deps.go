@@ -51,7 +51,7 @@ func Zk34Dir() string {
 // ErrMissingDependency, or nil when everything is installed.
 func Check() error {
 	var missing []string
-	for _, prog := range []string{"java", "javac", "krb5kdc", "kdb5_util", "kadmin.local"} {
+	for _, prog := range []string{"java", "javac", "krb5kdc", "kdb5_util", "kadmin.local", "nft", "ip", "unshare", "setpriv"} {
 		if _, err := lookPath(prog); err != nil {
 			missing = append(missing, prog)
 		}

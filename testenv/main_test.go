@@ -13,15 +13,26 @@ import (
 type sharedEnv struct {
 	KDC *testenv.KDC
 	PKI *testenv.PKI
+	Net *testenv.Network // named hosts and packet faults: the tests run in a private namespace
 }
 
 var env *sharedEnv
 var envErr error
 
 func TestMain(m *testing.M) {
+	code, parent, isoErr := testenv.Isolate()
+	if parent {
+		os.Exit(code)
+	}
 	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+		if isoErr != nil {
+			return isoErr
+		}
 		env = &sharedEnv{}
 		var err error
+		if env.Net, err = s.NewNetwork("zk.test"); err != nil {
+			return err
+		}
 		if env.KDC, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
 		}

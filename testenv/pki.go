@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/youmark/pkcs8"
@@ -96,6 +97,9 @@ type PKI struct {
 	UnknownCAServer *Cert
 	// UnknownCAFile is the certificate of that other CA.
 	UnknownCAFile string
+
+	mu           sync.Mutex
+	intermediate *Cert
 }
 
 // NewPKI generates a CA and the standard set of certificates into dir.
@@ -105,7 +109,7 @@ func NewPKI(dir string) (*PKI, error) {
 	}
 	p := &PKI{Dir: dir}
 	var err error
-	if p.CA, err = newCA(dir, "ca", "zksecure test CA"); err != nil {
+	if p.CA, err = newCA(dir, "ca", "zksecure test CA", nil); err != nil {
 		return nil, err
 	}
 	p.CAFile = p.CA.CertFile
@@ -138,7 +142,7 @@ func NewPKI(dir string) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	other, err := newCA(dir, "unknown-ca", "zksecure untrusted CA")
+	other, err := newCA(dir, "unknown-ca", "zksecure untrusted CA", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +158,35 @@ func (p *PKI) Issue(name string, o CertOptions) (*Cert, error) {
 	return issueCert(p.Dir, name, o, p.CA)
 }
 
-func newCA(dir, name, cn string) (*Cert, error) {
+// Intermediate returns the PKI's intermediate CA (CN=zksecure test intermediate CA), signed by
+// the root CA and made on first use. Certificates it issues (IssueIntermediate) are trusted by
+// clients that trust CAFile alone, provided the server sends the intermediate: their ChainFile and
+// KeystorePEM hold leaf + intermediate.
+func (p *PKI) Intermediate() (*Cert, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.intermediate != nil {
+		return p.intermediate, nil
+	}
+	c, err := newCA(p.Dir, "intermediate-ca", "zksecure test intermediate CA", p.CA)
+	if err != nil {
+		return nil, err
+	}
+	p.intermediate = c
+	return c, nil
+}
+
+// IssueIntermediate signs a new certificate with the intermediate CA (see Intermediate).
+func (p *PKI) IssueIntermediate(name string, o CertOptions) (*Cert, error) {
+	ica, err := p.Intermediate()
+	if err != nil {
+		return nil, err
+	}
+	return issueCert(p.Dir, name, o, ica)
+}
+
+// newCA makes a CA certificate: self-signed when parent is nil, else an intermediate under parent.
+func newCA(dir, name, cn string, parent *Cert) (*Cert, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -170,14 +202,20 @@ func newCA(dir, name, cn string) (*Cert, error) {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		SubjectKeyId:          keyID(key.Public()),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	issuer, signer := tmpl, crypto.Signer(key)
+	if parent != nil {
+		tmpl.AuthorityKeyId = parent.X509.SubjectKeyId
+		tmpl.MaxPathLenZero = true
+		issuer, signer = parent.X509, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
 	if err != nil {
 		return nil, fmt.Errorf("testenv: CA certificate: %w", err)
 	}
 	crt, _ := x509.ParseCertificate(der)
 	c := &Cert{Name: name, Subject: "CN=" + cn + ",O=zksecure", X509: crt, Key: key,
 		NotBefore: crt.NotBefore, NotAfter: crt.NotAfter}
-	return c, c.write(dir, nil)
+	return c, c.write(dir, parent)
 }
 
 func issueCert(dir, name string, o CertOptions, ca *Cert) (*Cert, error) {

@@ -170,6 +170,9 @@ func (p *process) stop(sig syscall.Signal, grace time.Duration) error {
 	}
 	pid := cmd.Process.Pid
 	_ = syscall.Kill(-pid, sig)
+	if sig != syscall.SIGKILL {
+		_ = syscall.Kill(-pid, syscall.SIGCONT) // a frozen process handles nothing until thawed
+	}
 	select {
 	case <-done:
 		return nil
@@ -182,6 +185,25 @@ func (p *process) stop(sig syscall.Signal, grace time.Duration) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("testenv: %s (pid %d) did not exit after SIGKILL", p.name, pid)
 	}
+}
+
+// signal sends sig to the process group of the current incarnation.
+func (p *process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil || done == nil {
+		return fmt.Errorf("testenv: %s is not running", p.name)
+	}
+	select {
+	case <-done:
+		return fmt.Errorf("testenv: %s is not running", p.name)
+	default:
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("testenv: %s (pid %d): %v: %w", p.name, cmd.Process.Pid, sig, err)
+	}
+	return nil
 }
 
 // pid returns the PID of the current incarnation, or 0.

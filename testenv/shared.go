@@ -22,6 +22,20 @@ type Shared struct {
 	mu       sync.Mutex
 	kdcs     []*KDC
 	clusters map[string]*ZooKeeper
+	networks []*Network
+}
+
+// NewNetwork makes the network of an isolated run (see NewNetwork and Isolate) in Dir/net-<domain>
+// and registers it: it is closed after every cluster.
+func (s *Shared) NewNetwork(domain string) (*Network, error) {
+	n, err := NewNetwork(filepath.Join(s.Dir, "net-"+domain), domain)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.networks = append(s.networks, n)
+	s.mu.Unlock()
+	return n, nil
 }
 
 // StartKDC starts a KDC in Dir/kdc-<n> (unless opts.Dir is set) and registers it.
@@ -85,6 +99,9 @@ func (s *Shared) close() {
 	}
 	for _, k := range s.kdcs {
 		k.Close()
+	}
+	for _, n := range s.networks {
+		n.Close()
 	}
 }
 

@@ -89,7 +89,27 @@ type ZooKeeperOptions struct {
 	Extra map[string]string
 	// StartTimeout bounds the start of the whole cluster; zero means 60s.
 	StartTimeout time.Duration
+
+	// Network, when set, runs the cluster on named hosts of that network, as in production: member
+	// N on host <HostPrefix>N.<domain> with its own address, every member on the same ports
+	// (client 2181, secure 2281, quorum 2888 and 3888), each member as its own process user so that
+	// faults can drop its packets (Member.Partition). With SASL (and no SASL.Principal) every member
+	// has its own service principal zookeeper/<host name> and keytab; with TLS (and no TLS.Cert)
+	// every member has its own certificate, for its host name only (no IP SAN), issued by the PKI's
+	// intermediate CA, and sends the chain leaf + intermediate (clients trust the root).
+	Network *Network
+	// HostPrefix names the hosts of a Network cluster; empty means "zk". Two clusters in one
+	// network need different prefixes.
+	HostPrefix string
 }
+
+// The ports every member of a Network cluster uses on its own host (ZooKeeper's usual ones).
+const (
+	NetClientPort   = 2181
+	NetSecurePort   = 2281
+	NetPeerPort     = 2888
+	NetElectionPort = 3888
+)
 
 // ZooKeeper is a running standalone server or ensemble.
 type ZooKeeper struct {
@@ -118,6 +138,14 @@ type Member struct {
 	PeerPort, ElectionPort int
 	// Dir is the member's folder; LogPath its server log; OutPath the JVM's stdout/stderr.
 	Dir, LogPath, OutPath string
+	// Host is the member's named host in a Network cluster (zero otherwise: the member is on
+	// localhost / 127.0.0.1); User the process user it runs as there.
+	Host Host
+	User User
+	// ServicePrincipal and Keytab are the member's own Kerberos identity (a Network cluster gives
+	// every member its own; otherwise the cluster's). Cert is the member's TLS certificate.
+	ServicePrincipal, Keytab string
+	Cert                     *Cert
 
 	zk   *ZooKeeper
 	proc *process
@@ -186,32 +214,30 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
 
-	var jaas, krb5 string
+	if err := z.makeHosts(); err != nil {
+		return nil, err
+	}
+	var krb5 string
 	if s := opts.SASL; s != nil {
-		princ := s.Principal
-		if princ == "" {
-			princ = "zookeeper/localhost"
-		}
-		z.ServicePrincipal = s.KDC.Principal(princ)
-		_ = s.KDC.AddPrincipals(ctx, princ) // may exist already; Keytab fails if it does not
-		if z.Keytab, err = s.KDC.Keytab(ctx, princ); err != nil {
-			return nil, err
-		}
-		jaas = filepath.Join(dir, "jaas-server.conf")
-		if err := os.WriteFile(jaas, []byte(JAASSection("Server", z.Keytab, z.ServicePrincipal)), 0o644); err != nil {
-			return nil, err
-		}
 		krb5 = s.KDC.Krb5Conf
+		if err := z.makeServiceKeys(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.TLS != nil {
+		if err := z.makeCerts(); err != nil {
+			return nil, err
+		}
 	}
 
 	// Ports may be taken by another process between choosing and binding them: retry the whole
 	// start with fresh ports when a member reports "Address already in use".
 	for attempt := 1; ; attempt++ {
-		err = z.startOnce(ctx, jaas, krb5)
+		err = z.startOnce(ctx, krb5)
 		if err == nil {
 			return z, nil
 		}
-		if !errors.Is(err, errPortInUse) || attempt == 3 {
+		if !errors.Is(err, errPortInUse) || attempt == 3 || opts.Network != nil {
 			return nil, err
 		}
 		z.stopAll()
@@ -220,7 +246,7 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 
 var errPortInUse = errors.New("port in use")
 
-func (z *ZooKeeper) startOnce(ctx context.Context, jaas, krb5 string) error {
+func (z *ZooKeeper) startOnce(ctx context.Context, krb5 string) error {
 	opts := z.opts
 	n := opts.Members
 	plain := opts.TLS == nil || opts.TLS.PlaintextPort
@@ -234,29 +260,35 @@ func (z *ZooKeeper) startOnce(ctx context.Context, jaas, krb5 string) error {
 	if n > 1 {
 		perMember += 2
 	}
-	ports, err := freePorts(n * perMember)
-	if err != nil {
-		return err
-	}
-	z.Members = make([]*Member, n)
-	for i := range z.Members {
-		m := &Member{ID: i + 1, zk: z, Dir: filepath.Join(z.Dir, fmt.Sprintf("member%d", i+1))}
-		next := func() int { p := ports[0]; ports = ports[1:]; return p }
-		if plain {
-			m.ClientPort = next()
+	var ports []int
+	if opts.Network == nil {
+		var err error
+		if ports, err = freePorts(n * perMember); err != nil {
+			return err
 		}
-		if opts.TLS != nil {
-			m.SecurePort = next()
-		}
-		if n > 1 {
-			m.PeerPort, m.ElectionPort = next(), next()
-		}
-		m.LogPath = filepath.Join(m.Dir, "zookeeper.log")
-		m.OutPath = filepath.Join(m.Dir, "zookeeper.out")
-		z.Members[i] = m
 	}
 	for _, m := range z.Members {
-		if err := m.writeConfig(jaas, krb5); err != nil {
+		next := func(fixed int) int {
+			if opts.Network != nil {
+				return fixed
+			}
+			p := ports[0]
+			ports = ports[1:]
+			return p
+		}
+		m.ClientPort, m.SecurePort, m.PeerPort, m.ElectionPort = 0, 0, 0, 0
+		if plain {
+			m.ClientPort = next(NetClientPort)
+		}
+		if opts.TLS != nil {
+			m.SecurePort = next(NetSecurePort)
+		}
+		if n > 1 {
+			m.PeerPort, m.ElectionPort = next(NetPeerPort), next(NetElectionPort)
+		}
+	}
+	for _, m := range z.Members {
+		if err := m.writeConfig(krb5); err != nil {
 			return err
 		}
 	}
@@ -311,11 +343,18 @@ func JAASSection(name, keytab, principal string) string {
 `, name, keytab, principal)
 }
 
-func (m *Member) writeConfig(jaas, krb5 string) error {
+func (m *Member) writeConfig(krb5 string) error {
 	z, opts := m.zk, m.zk.opts
 	data := filepath.Join(m.Dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
+	}
+	var jaas string
+	if m.Keytab != "" {
+		jaas = filepath.Join(m.Dir, "jaas-server.conf")
+		if err := os.WriteFile(jaas, []byte(JAASSection("Server", m.Keytab, m.ServicePrincipal)), 0o644); err != nil {
+			return err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(data, "myid"), []byte(strconv.Itoa(m.ID)+"\n"), 0o644); err != nil {
 		return err
@@ -336,24 +375,21 @@ func (m *Member) writeConfig(jaas, krb5 string) error {
 		"forceSync=no",
 	}
 	if m.ClientPort != 0 {
-		cfg = append(cfg, "clientPort="+strconv.Itoa(m.ClientPort), "clientPortAddress=127.0.0.1")
+		cfg = append(cfg, "clientPort="+strconv.Itoa(m.ClientPort), "clientPortAddress="+m.ip())
 	}
 	if z.Version != ZK34 {
 		cfg = append(cfg, "admin.enableServer=false")
 	}
 	if len(z.Members) > 1 {
 		for _, o := range z.Members {
-			cfg = append(cfg, fmt.Sprintf("server.%d=127.0.0.1:%d:%d", o.ID, o.PeerPort, o.ElectionPort))
+			cfg = append(cfg, fmt.Sprintf("server.%d=%s:%d:%d", o.ID, o.hostName(), o.PeerPort, o.ElectionPort))
 		}
 	}
 	if t := opts.TLS; t != nil {
-		cert := t.Cert
-		if cert == nil {
-			cert = t.PKI.Server
-		}
+		cert := m.Cert
 		cfg = append(cfg,
 			"secureClientPort="+strconv.Itoa(m.SecurePort),
-			"secureClientPortAddress=127.0.0.1",
+			"secureClientPortAddress="+m.ip(),
 			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
 			"ssl.keyStore.location="+cert.KeystorePEM,
 			"ssl.keyStore.type=PEM",
@@ -401,7 +437,7 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} [myid:%%X{myid}] - %%-
 		return err
 	}
 	argv := []string{java,
-		"-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-Xss512k",
+		"-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-Xss512k", "-XX:-UsePerfData",
 		"-Djava.net.preferIPv4Stack=true",
 		"-Dlog4j.configuration=file:" + log4j,
 		"-Dzookeeper.log.dir=" + m.Dir,
@@ -414,7 +450,7 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} [myid:%%X{myid}] - %%-
 		argv = append(argv, "-Djava.security.auth.login.config="+jaas, "-Djava.security.krb5.conf="+krb5)
 	}
 	argv = append(argv, "-cp", serverClasspath(z.Version), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)
-	m.argv = argv
+	m.argv = m.User.Argv(argv)
 	return nil
 }
 
@@ -465,7 +501,7 @@ func (m *Member) waitReady(ctx context.Context) error {
 		}
 		// srvr went over the plaintext port; with both ports, the secure one may bind later.
 		if m.ClientPort != 0 && m.SecurePort != 0 {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(m.SecurePort), time.Second)
+			c, err := net.DialTimeout("tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.SecurePort)), time.Second)
 			if err != nil {
 				return fmt.Errorf("secure port: %w", err)
 			}
@@ -483,30 +519,45 @@ func (m *Member) waitReady(ctx context.Context) error {
 	return fmt.Errorf("testenv: ZooKeeper member %d (%s) not ready: %w\n--- %s:\n%s", m.ID, m.zk.Version, err, m.LogPath, logs)
 }
 
-// Addr is the member's client address as "localhost:port" — the plaintext port when the member has
-// one, else the secure port. The host is a name, not an IP, so that Kerberos service principals
-// (zookeeper/localhost) and TLS hostname checks work.
+// Addr is the member's client address as "host:port" — the plaintext port when the member has
+// one, else the secure port. The host is a name, not an IP ("localhost", or the member's host name
+// in a Network cluster), so that Kerberos service principals and TLS hostname checks work.
 func (m *Member) Addr() string {
 	if m.ClientPort != 0 {
-		return "localhost:" + strconv.Itoa(m.ClientPort)
+		return m.PlainAddr()
 	}
 	return m.SecureAddr()
 }
 
-// PlainAddr is "localhost:<ClientPort>", empty when the member has no plaintext port.
+// PlainAddr is "host:<ClientPort>", empty when the member has no plaintext port.
 func (m *Member) PlainAddr() string {
 	if m.ClientPort == 0 {
 		return ""
 	}
-	return "localhost:" + strconv.Itoa(m.ClientPort)
+	return net.JoinHostPort(m.hostName(), strconv.Itoa(m.ClientPort))
 }
 
-// SecureAddr is "localhost:<SecurePort>", empty without TLS.
+// SecureAddr is "host:<SecurePort>", empty without TLS.
 func (m *Member) SecureAddr() string {
 	if m.SecurePort == 0 {
 		return ""
 	}
-	return "localhost:" + strconv.Itoa(m.SecurePort)
+	return net.JoinHostPort(m.hostName(), strconv.Itoa(m.SecurePort))
+}
+
+// hostName is the name clients use for the member; ip the address it listens on.
+func (m *Member) hostName() string {
+	if m.Host.Name != "" {
+		return m.Host.Name
+	}
+	return "localhost"
+}
+
+func (m *Member) ip() string {
+	if m.Host.Addr.IsValid() {
+		return m.Host.Addr.String()
+	}
+	return "127.0.0.1"
 }
 
 // Srvr sends the srvr four-letter word (inside TLS on a TLS-only member, with the PKI's client
@@ -518,14 +569,14 @@ func (m *Member) Srvr(ctx context.Context) (string, error) {
 	var conn net.Conn
 	var err error
 	if m.ClientPort != 0 {
-		conn, err = d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(m.ClientPort))
+		conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.ClientPort)))
 	} else {
 		cfg := &tls.Config{InsecureSkipVerify: true} // readiness probe only: the tests verify for real
 		if c := m.zk.opts.TLS.PKI.Client; c != nil {
 			cfg.Certificates = []tls.Certificate{{Certificate: [][]byte{c.X509.Raw}, PrivateKey: c.Key}}
 		}
 		td := tls.Dialer{NetDialer: &d, Config: cfg}
-		conn, err = td.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(m.SecurePort))
+		conn, err = td.DialContext(ctx, "tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.SecurePort)))
 	}
 	if err != nil {
 		return "", err
@@ -560,7 +611,8 @@ func (m *Member) Mode(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("not serving: %q", strings.TrimSpace(out))
 }
 
-// Stop stops the member with SIGTERM (a clean shutdown) and waits for it to exit.
+// Stop stops the member with SIGTERM (a clean shutdown) and waits for it to exit. A frozen member
+// is thawed first, so that it can shut down.
 func (m *Member) Stop() error { return m.proc.stop(syscall.SIGTERM, 10*time.Second) }
 
 // Kill stops the member with SIGKILL, as a crash would.
