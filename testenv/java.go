@@ -122,6 +122,9 @@ type JavaClientOptions struct {
 	TLS *JavaTLS
 	// Dir receives the client's log; empty means a new temporary folder.
 	Dir string
+	// User runs the JVM as a process user of a Network (see Network.NewUser), so that faults can
+	// drop its packets alone; the zero value runs it as this process's user.
+	User User
 }
 
 // JavaError is a failure reported by a Java peer: Code is the KeeperException.Code name (NOAUTH,
@@ -180,6 +183,7 @@ log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} %%-5p [%%t:%%C{1}@%%L]
 	}
 	argv := append([]string{java}, javaClientProps(opts, log4j)...)
 	argv = append(argv, "-cp", classes+":"+javaClientClasspath(), "ZkPeer")
+	argv = opts.User.Argv(argv)
 
 	p := &process{name: "java peer", logPath: filepath.Join(dir, "java-client.out")}
 	stdin, stdout, err := p.startPiped(dir, argv)
@@ -443,6 +447,45 @@ func (c *JavaClient) CuratorBench(ctx context.Context, rounds int) ([]time.Durat
 	return ds, nil
 }
 
+// LatchEvent is one leadership change of a Curator contender, timed in the JVM.
+type LatchEvent struct {
+	// Index is the contender (as in CuratorLatch); Leader whether it gained (true) or lost leadership.
+	Index  int
+	Leader bool
+	At     time.Time
+}
+
+// CuratorHistory returns the Curator contenders' leadership changes since the last call, in order.
+// A contender closed with CuratorClose or latch-close while leading gets a loss event too (Curator
+// itself does not call notLeader on close).
+func (c *JavaClient) CuratorHistory(ctx context.Context) ([]LatchEvent, error) {
+	out, err := c.Do(ctx, "latch-history")
+	if err != nil || out == "" {
+		return nil, err
+	}
+	var evs []LatchEvent
+	for _, item := range strings.Split(out, ",") {
+		f := strings.Split(item, ":")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("java peer: bad latch history item %q", item)
+		}
+		i, err1 := strconv.Atoi(f[0])
+		us, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil || (f[1] != "lead" && f[1] != "notlead") {
+			return nil, fmt.Errorf("java peer: bad latch history item %q", item)
+		}
+		evs = append(evs, LatchEvent{Index: i, Leader: f[1] == "lead", At: time.UnixMicro(us)})
+	}
+	return evs, nil
+}
+
+// CuratorClose closes Curator contender i and its CuratorFramework (its ZooKeeper session ends), as a
+// JobManager that shuts down cleanly does.
+func (c *JavaClient) CuratorClose(ctx context.Context, i int) error {
+	_, err := c.Do(ctx, "latch-curator-close", strconv.Itoa(i))
+	return err
+}
+
 func hexOf(b []byte) string {
 	if len(b) == 0 {
 		return "-"
@@ -459,7 +502,7 @@ func unhex(s string) ([]byte, error) {
 
 // javaClientProps are the JVM options of a Java ZooKeeper client configured by opts.
 func javaClientProps(opts JavaClientOptions, log4j string) []string {
-	argv := []string{"-Xmx256m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+	argv := []string{"-Xmx256m", "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Djava.net.preferIPv4Stack=true",
 		"-Dlog4j.configuration=file:" + log4j}
 	if opts.JAASFile != "" {
 		lc := opts.LoginContext

@@ -20,6 +20,10 @@
 //   latch-bench <rounds>                                       -> ok <ns,...> (close the leader, time until
 //                                                                  another contender's isLeader(); then restart it)
 //   latch-stop                                                 -> ok (close every latch and client)
+//   latch-history                                              -> ok <i>:<lead|notlead>:<unix µs>,... (every
+//                                                                  leadership change since the last call, in order)
+//   latch-curator-close <i>                                    -> ok (close contender i's CuratorFramework: its
+//                                                                  session ends, as a graceful process exit would)
 //
 // <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
 // <mode>: persistent | ephemeral | persistent_sequential | ephemeral_sequential.
@@ -44,6 +48,16 @@ public class ZkPeer {
     private static final List<LeaderLatch> latches = new ArrayList<>();
     private static String latchPath;
     private static volatile CountDownLatch leaderChanged = new CountDownLatch(1);
+    private static final List<String> history = new ArrayList<>();
+
+    static long nowMicros() {
+        java.time.Instant t = java.time.Instant.now();
+        return t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+    }
+
+    static void record(int i, String what) {
+        synchronized (history) { history.add(i + ":" + what + ":" + nowMicros()); }
+    }
 
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -124,7 +138,27 @@ public class ZkPeer {
                 for (int i = 0; i < latches.size(); i++) if (latches.get(i) != null && latches.get(i).hasLeadership()) idx.add(Integer.toString(i));
                 return String.join(",", idx);
             }
-            case "latch-close": { int i = Integer.parseInt(f[1]); latches.get(i).close(); latches.set(i, null); return "closed"; }
+            case "latch-close": {
+                int i = Integer.parseInt(f[1]);
+                LeaderLatch l = latches.get(i);
+                // close() clears the listeners before it gives up leadership: record the end here.
+                if (l.hasLeadership()) record(i, "notlead");
+                l.close();
+                latches.set(i, null);
+                return "closed";
+            }
+            case "latch-history": {
+                synchronized (history) { String r = String.join(",", history); history.clear(); return r; }
+            }
+            case "latch-curator-close": {
+                int i = Integer.parseInt(f[1]);
+                LeaderLatch l = latches.get(i);
+                if (l != null && l.hasLeadership()) record(i, "notlead");
+                if (l != null) l.close();
+                latches.set(i, null);
+                curators.get(i).close();
+                return "closed";
+            }
             case "latch-restart": startLatch(Integer.parseInt(f[1])); return "started";
             case "latch-bench": {
                 int rounds = Integer.parseInt(f[1]);
@@ -188,8 +222,8 @@ public class ZkPeer {
     static void startLatch(int i) throws Exception {
         LeaderLatch l = new LeaderLatch(curators.get(i), latchPath, "curator-" + i);
         l.addListener(new LeaderLatchListener() {
-            public void isLeader() { leaderChanged.countDown(); }
-            public void notLeader() {}
+            public void isLeader() { record(i, "lead"); leaderChanged.countDown(); }
+            public void notLeader() { record(i, "notlead"); }
         });
         l.start();
         latches.set(i, l);
