@@ -1,0 +1,356 @@
+package hatest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zksecure/zksecure/internal/hacheck"
+	"github.com/zksecure/zksecure/testenv"
+)
+
+// contenders is an election under test: Go contenders, each a process of its own under its own user,
+// and one Curator LeaderLatch in a JVM of its own — all on one latch, each reporting its own
+// timeline into one history.
+type contenders struct {
+	t    testing.TB
+	env  *haEnv
+	hist *hacheck.History
+
+	mu      sync.Mutex
+	peers   []*goPeer
+	curator *curatorPeer
+	seq     int
+}
+
+// goPeer is one Go contender process.
+type goPeer struct {
+	name  string
+	user  testenv.User
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	log   string
+	done  chan struct{}
+
+	mu      sync.Mutex
+	ready   bool
+	leading bool
+	member  string // the member it is connected to, from its last state event
+	fatal   string
+}
+
+// curatorPeer is the Java peer running one Curator LeaderLatch.
+type curatorPeer struct {
+	name string
+	user testenv.User
+	java *testenv.JavaClient
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newContenders(t testing.TB, env *haEnv) *contenders {
+	return &contenders{t: t, env: env, hist: &hacheck.History{}}
+}
+
+// startGo starts a Go contender process; it returns once the peer has connected.
+func (cs *contenders) startGo(ctx context.Context) (*goPeer, error) {
+	cs.mu.Lock()
+	cs.seq++
+	name := fmt.Sprintf("go-%d", cs.seq)
+	cs.mu.Unlock()
+	e := cs.env
+	cfg := peerConfig{
+		Name: name, Members: strings.Split(e.zk.SecureConnectString(), ","), ClusterID: clusterID,
+		Principal: e.kdc.Principal("flink"), Keytab: e.keytab, Krb5Conf: e.kdc.Krb5Conf,
+		CAFile: e.pki.CAFile, CertFile: e.pki.Client.CertFile, KeyFile: e.pki.Client.KeyFile,
+		SessionTimeout: sessionTimeout, LogFile: filepath.Join(e.dir, name+".log"),
+	}
+	raw, _ := json.Marshal(cfg)
+	p := &goPeer{name: name, user: e.net.NewUser(), log: cfg.LogFile, done: make(chan struct{})}
+	argv := p.user.Argv([]string{os.Args[0], "-test.run=^$"})
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), peerEnv+"="+string(raw))
+	p.cmd.Stderr = mustAppend(cfg.LogFile)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	readyCh := make(chan struct{})
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		var once sync.Once
+		for sc.Scan() {
+			cs.onPeerLine(p, sc.Text(), func() { once.Do(func() { close(readyCh) }) })
+		}
+		p.cmd.Wait()
+		cs.endPeer(p, "process exited")
+	}()
+	cs.mu.Lock()
+	cs.peers = append(cs.peers, p)
+	cs.mu.Unlock()
+	select {
+	case <-readyCh:
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("%s exited before connecting: %s\n%s", name, p.fatalMsg(), tail(p.log, 20))
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s did not connect: %w\n%s", name, ctx.Err(), tail(p.log, 20))
+	}
+}
+
+func (cs *contenders) onPeerLine(p *goPeer, line string, ready func()) {
+	f := strings.SplitN(line, " ", 3)
+	if len(f) < 2 {
+		return
+	}
+	at := time.Now()
+	if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+		at = time.UnixMicro(n)
+	}
+	rest := ""
+	if len(f) == 3 {
+		rest = f[2]
+	}
+	switch f[0] {
+	case "ready":
+		p.mu.Lock()
+		p.ready = true
+		p.mu.Unlock()
+		ready()
+	case "lead":
+		p.mu.Lock()
+		p.leading = true
+		p.mu.Unlock()
+		cs.hist.Lead(p.name, at)
+	case "unlead":
+		p.mu.Lock()
+		p.leading = false
+		p.mu.Unlock()
+		cs.hist.Unlead(p.name, at, rest)
+	case "state":
+		if st, member, ok := strings.Cut(rest, " "); ok && st != "AuthFailed" {
+			p.mu.Lock()
+			p.member = member
+			p.mu.Unlock()
+		}
+	case "authfailed":
+		cs.hist.AuthFailed(p.name, fmt.Errorf("%s", rest))
+	case "fatal":
+		p.mu.Lock()
+		p.fatal = strings.Join(f[1:], " ")
+		p.mu.Unlock()
+	}
+}
+
+// endPeer closes the timeline of a peer whose process ended (a crash ends its leadership too).
+func (cs *contenders) endPeer(p *goPeer, why string) {
+	p.mu.Lock()
+	leading := p.leading
+	p.leading = false
+	p.mu.Unlock()
+	if leading {
+		cs.hist.Unlead(p.name, time.Now(), why)
+	}
+}
+
+func (p *goPeer) fatalMsg() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fatal
+}
+
+func (p *goPeer) isLeading() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leading
+}
+
+func (p *goPeer) connectedTo() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.member
+}
+
+func (p *goPeer) alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// quit asks the peer to close its client gracefully and waits for it to exit.
+func (p *goPeer) quit(ctx context.Context) error {
+	fmt.Fprintln(p.stdin, "quit")
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		p.kill()
+		return fmt.Errorf("%s did not quit: %w", p.name, ctx.Err())
+	}
+}
+
+// kill crashes the peer (SIGKILL).
+func (p *goPeer) kill() {
+	if p.cmd.Process != nil {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+// startCurator starts the Java peer with one Curator LeaderLatch on the same latch.
+func (cs *contenders) startCurator(ctx context.Context) error {
+	e := cs.env
+	c := &curatorPeer{name: "curator", user: e.net.NewUser(), stop: make(chan struct{}), done: make(chan struct{})}
+	var err error
+	c.java, err = testenv.StartJavaClient(ctx, testenv.JavaClientOptions{
+		JAASFile: e.jaas, Krb5Conf: e.kdc.Krb5Conf, User: c.user, Dir: filepath.Join(e.dir, "curator"),
+		TLS: &testenv.JavaTLS{KeyStore: e.pki.Client.KeystorePEM, TrustStore: e.pki.CAFile},
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.java.CuratorLatch(ctx, e.zk.SecureConnectString(), "/flink"+clusterID, "/leader/latch", 1, sessionTimeout); err != nil {
+		c.java.Close()
+		return fmt.Errorf("curator latch: %w\n%s", err, tail(c.java.LogPath, 20))
+	}
+	cs.curator = c
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-c.stop:
+				cs.pollCurator(c)
+				return
+			case <-time.After(50 * time.Millisecond):
+				cs.pollCurator(c)
+			}
+		}
+	}()
+	return nil
+}
+
+func (cs *contenders) pollCurator(c *curatorPeer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	evs, err := c.java.CuratorHistory(ctx)
+	if err != nil {
+		return
+	}
+	for _, ev := range evs {
+		if ev.Leader {
+			cs.hist.Lead(c.name, ev.At)
+		} else {
+			cs.hist.Unlead(c.name, ev.At, "curator notLeader")
+		}
+	}
+}
+
+// leader returns the name of the contender that believes it leads now (several: an invariant is
+// broken, which the checks report), and the peer when it is a Go contender.
+func (cs *contenders) leader() (string, *goPeer) {
+	if cs.curator != nil {
+		cs.pollCurator(cs.curator)
+	}
+	names := hacheck.LeaderAt(cs.hist.Intervals(), time.Now())
+	if len(names) != 1 {
+		return "", nil
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, p := range cs.peers {
+		if p.name == names[0] {
+			return p.name, p
+		}
+	}
+	return names[0], nil
+}
+
+// userOf returns the process user of a contender.
+func (cs *contenders) userOf(name string) testenv.User {
+	if cs.curator != nil && name == cs.curator.name {
+		return cs.curator.user
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, p := range cs.peers {
+		if p.name == name {
+			return p.user
+		}
+	}
+	return testenv.User{}
+}
+
+// waitLeader waits until exactly one contender leads.
+func (cs *contenders) waitLeader(ctx context.Context) (string, error) {
+	for {
+		if name, _ := cs.leader(); name != "" {
+			return name, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("no single leader: %w\n%s", ctx.Err(), cs.hist.Log())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// close ends every contender (gracefully) and the Curator peer.
+func (cs *contenders) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs.mu.Lock()
+	peers := append([]*goPeer(nil), cs.peers...)
+	cs.mu.Unlock()
+	for _, p := range peers {
+		if p.alive() {
+			p.quit(ctx)
+		}
+	}
+	if c := cs.curator; c != nil {
+		close(c.stop)
+		<-c.done
+		c.java.Close()
+	}
+}
+
+func mustAppend(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
