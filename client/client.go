@@ -92,7 +92,13 @@ type Client struct {
 
 // Connect checks the configuration, loads credentials, negotiates the transport, and returns once
 // the first session exists (authenticated when SASL is on), or with an error that names what is
-// wrong: a field, a file, a principal, a member.
+// wrong: a field, a file, a principal, a member, the KDC.
+//
+// Security fails closed, availability does not: a permanent authentication failure (the server or
+// the KDC said no) ends Connect, or later closes the client with AuthFailed. Transient faults — a
+// member down or restarting, a connection reset during the SASL exchange, a KDC that cannot be
+// reached — are retried on the next member with backoff (within ConnectionTimeout here, for as
+// long as it takes once connected); LastConnectError says why the latest attempt failed.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
