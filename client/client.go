@@ -76,22 +76,29 @@ type Client struct {
 	nsMu    sync.Mutex
 	nsReady bool
 
-	mu        sync.Mutex
-	state     State
-	sessionID int64
-	member    string
-	subs      map[*subscriber]struct{}
-	lossTimer *time.Timer
-	lostSent  bool
-	authErr   error
-	closed    bool
-	onState   chan Event // serializes OnState calls
-	done      chan struct{}
+	mu         sync.Mutex
+	state      State
+	sessionID  int64
+	member     string
+	subs       map[*subscriber]struct{}
+	lossTimer  *time.Timer
+	lostSent   bool
+	authErr    error
+	attemptErr error // the latest failed connection attempt since the last session event
+	closed     bool
+	onState    chan Event // serializes OnState calls
+	done       chan struct{}
 }
 
 // Connect checks the configuration, loads credentials, negotiates the transport, and returns once
 // the first session exists (authenticated when SASL is on), or with an error that names what is
-// wrong: a field, a file, a principal, a member.
+// wrong: a field, a file, a principal, a member, the KDC.
+//
+// Security fails closed, availability does not: a permanent authentication failure (the server or
+// the KDC said no) ends Connect, or later closes the client with AuthFailed. Transient faults — a
+// member down or restarting, a connection reset during the SASL exchange, a KDC that cannot be
+// reached — are retried on the next member with backoff (within ConnectionTimeout here, for as
+// long as it takes once connected); LastConnectError says why the latest attempt failed.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -123,7 +130,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	var dialer zk.Dialer = net.DialTimeout
 	if c.useTLS {
-		dialer = c.tls.Dialer(nil)
+		dialer = c.tlsOnly(c.tls.Dialer(nil))
 	}
 	if cfg.SASL == SASLKerberos {
 		kc := cfg.Kerberos
@@ -153,7 +160,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		go c.runOnState()
 	}
 	first := c.subscribe()
-	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, &c.hs)),
+	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, &c.hs, c.attemptFailed)),
 		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(c.log)), zk.WithEventCallback(c.onZKEvent))...)
 	if err != nil {
 		c.shutdown()
@@ -181,9 +188,14 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			}
 		case <-ctx.Done():
 			err := c.Err()
+			last := c.LastConnectError()
 			c.Close()
 			if err != nil {
 				return nil, err
+			}
+			if last != nil {
+				return nil, fmt.Errorf("client: no session with %s within %v (%w); the last attempt failed: %w",
+					strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err(), last)
 			}
 			return nil, fmt.Errorf("client: no session with %s within %v: %w", strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err())
 		}
@@ -191,6 +203,14 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 // negotiateTransport decides TLS or plaintext, probing every member when TLS is involved.
+//
+// TLS is configured whenever it probes, so the only possible outcome is TLS; the probe refuses early,
+// member by member, what could never work. The decision rests on the members that answer: one that
+// cannot be reached (down, restarting) says nothing about the transport and does not stop the client
+// — the session dials it later like any other, over TLS, and refuses it if it then does not speak TLS
+// (see tlsOnly). A member that answers in plaintext is refused (zksecure never mixes transports and
+// never falls back to plaintext), and so is a configuration no answering member accepts. When no
+// member answers at all, TLS is chosen and Connect keeps trying until ConnectionTimeout.
 func (c *Client) negotiateTransport(ctx context.Context) error {
 	t := c.cfg.Transport
 	if t == TransportPlaintext || (t == TransportAuto && c.tls == nil) {
@@ -208,31 +228,75 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 	}
 	wg.Wait()
 	c.reports = reports
-	var ok, plain, failed int
+	var ok, plain, silent, failed int
 	for _, r := range reports {
 		switch {
-		case r.Err == nil && r.Mode == version.TLS:
-			ok++
+		case r.Mode == version.TLS && (r.Err == nil || errors.Is(r.Err, version.ErrNoAnswer)):
+			ok++ // speaks TLS with this configuration (srvr may fail on a member not serving yet)
 		case errors.Is(r.Err, version.ErrPlaintextPort):
 			plain++
+		case errors.Is(r.Err, version.ErrUnreachable), errors.Is(r.Err, version.ErrNoAnswer),
+			errors.Is(r.Err, zktls.ErrNotTLS), errors.Is(r.Err, context.DeadlineExceeded):
+			silent++ // no answer that says anything about the transport
 		default:
-			failed++
+			failed++ // answered, and the TLS configuration does not work with it
 		}
-	}
-	if ok == len(reports) {
-		c.useTLS = true
-		return nil
 	}
 	te := &TransportError{Requested: t, Members: reports}
 	switch {
-	case ok > 0 && plain > 0:
+	case plain > 0 && ok > 0:
 		te.Reason = "TLS works for some members and not for others; zksecure never mixes transports in one session"
-	case plain == len(reports):
-		te.Reason = "TLS is configured but no member speaks it; zksecure never falls back to plaintext (remove the TLS settings to use plaintext deliberately)"
-	default:
-		te.Reason = "TLS to some members failed"
+		return te
+	case plain > 0 && plain+silent == len(reports):
+		te.Reason = "TLS is configured but no member that answered speaks it; zksecure never falls back to plaintext (remove the TLS settings to use plaintext deliberately)"
+		return te
+	case plain > 0:
+		te.Reason = "TLS is configured but some members answer only in plaintext and TLS to the others failed; zksecure never falls back to plaintext"
+		return te
+	case ok == 0 && failed > 0:
+		te.Reason = "TLS to every member that answered failed"
+		return te
 	}
-	return te
+	c.useTLS = true
+	for _, r := range reports {
+		if r.Err != nil && !(r.Mode == version.TLS && errors.Is(r.Err, version.ErrNoAnswer)) {
+			c.log.Warn("member not usable now; the session uses the others and tries it again over TLS only",
+				"member", r.Member, "error", r.Err.Error())
+		}
+	}
+	return nil
+}
+
+// tlsOnly wraps the TLS dialer: a member whose TLS handshake fails (it speaks plaintext, or its
+// certificate is not accepted) is refused with a warning naming it, and go-zookeeper moves on to the
+// next member. Nothing is ever retried in plaintext.
+func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
+	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		conn, err := d(network, address, timeout)
+		var op *net.OpError
+		if err != nil && !(errors.As(err, &op) && op.Op == "dial") {
+			c.log.Warn("member refused: the TLS handshake failed and zksecure never uses plaintext when TLS is configured; the session uses the other members",
+				"member", address, "error", err.Error())
+		}
+		return conn, err
+	}
+}
+
+// attemptFailed records a failed connection attempt (see LastConnectError).
+func (c *Client) attemptFailed(member string, err error) {
+	c.mu.Lock()
+	c.attemptErr = fmt.Errorf("client: connecting to %s: %w", member, err)
+	c.mu.Unlock()
+}
+
+// LastConnectError returns why the latest connection attempt failed (a member that cannot be
+// reached or refuses TLS, a KDC that cannot be reached, a connection closed during the SASL
+// exchange, ...), since the client last had a session; nil while it has one. While Suspended it
+// says why the client is not back yet. Transient failures are retried by themselves.
+func (c *Client) LastConnectError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.attemptErr
 }
 
 // onZKEvent is go-zookeeper's event callback: it runs for every event, in order, and must not block.
@@ -248,6 +312,7 @@ func (c *Client) onZKEvent(e zk.Event) {
 	now := time.Now()
 	switch e.State {
 	case zk.StateHasSession:
+		c.attemptErr = nil
 		sid := c.hs.sessionID.Load()
 		switch c.state {
 		case 0:
@@ -291,8 +356,11 @@ func (c *Client) startLossTimerLocked() {
 			return
 		}
 		c.state, c.lostSent = Lost, true
-		c.emitLocked(Event{State: Lost, SessionID: sid, At: time.Now(),
-			Err: fmt.Errorf("client: no connection for %v, the session timeout: the servers have expired session 0x%x", timeout, sid)})
+		err := fmt.Errorf("client: no connection for %v, the session timeout: the servers have expired session 0x%x", timeout, sid)
+		if c.attemptErr != nil {
+			err = fmt.Errorf("client: no connection for %v, the session timeout: the servers have expired session 0x%x; the last attempt failed: %w", timeout, sid, c.attemptErr)
+		}
+		c.emitLocked(Event{State: Lost, SessionID: sid, At: time.Now(), Err: err})
 	})
 }
 

@@ -293,8 +293,9 @@ func TestLostOnSessionExpiry(t *testing.T) {
 // member: Suspended, then Reconnected with the same session; ephemeral nodes survive.
 func TestEnsembleFailoverKeepsSession(t *testing.T) {
 	requireEnv(t)
-	z := testenv.NewZooKeeper(t, testenv.ZooKeeperOptions{Members: 3})
-	c := connect(t, client.Config{Members: members(z.ConnectString()), SessionTimeout: 10 * time.Second})
+	restore(t)
+	z := ens
+	c := connect(t, client.Config{Members: members(z.ConnectString()), Root: "/failover", SessionTimeout: 10 * time.Second})
 	ctx := context.Background()
 	if _, err := c.Create(ctx, "/eph", []byte("x"), zk.FlagEphemeral, nil); err != nil {
 		t.Fatal(err)

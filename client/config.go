@@ -18,13 +18,17 @@ import (
 type Transport string
 
 const (
-	// TransportAuto uses TLS when TLS is configured and every member speaks it (3.5+ with a secure
-	// port), plaintext when TLS is not configured. TLS configured but impossible for some or all
-	// members is refused, never downgraded.
+	// TransportAuto uses TLS when TLS is configured, plaintext when it is not. With TLS configured,
+	// Connect probes every member: one that answers in plaintext (a 3.4 server, a clientPort) is
+	// refused, as is a configuration no answering member accepts — never downgraded. A member that
+	// cannot be reached does not stop Connect: the session uses the others and dials it later over
+	// TLS only (refusing it, with a warning, if it then does not speak TLS). When no member answers
+	// at all, TLS is chosen and Connect keeps trying until ConnectionTimeout.
 	TransportAuto Transport = "auto"
 	// TransportPlaintext never uses TLS; configuring TLS as well is refused as contradictory.
 	TransportPlaintext Transport = "plaintext"
-	// TransportTLS requires TLS to every member (with the system CAs when no TLS is configured).
+	// TransportTLS requires TLS (with the system CAs when no TLS is configured); members are probed
+	// as with TransportAuto.
 	TransportTLS Transport = "tls"
 )
 
@@ -201,7 +205,7 @@ func NormalizeMember(m string) (string, error) {
 		if strings.Contains(err.Error(), "missing port") {
 			return net.JoinHostPort(strings.Trim(m, "[]"), "2181"), nil
 		}
-		return "", fmt.Errorf("member %q: %v", m, err)
+		return "", fmt.Errorf("member %q: %w", m, err)
 	}
 	if host == "" {
 		return "", fmt.Errorf("member %q has no host", m)

@@ -17,6 +17,9 @@ var (
 	pki    *testenv.PKI
 	zkMain *testenv.ZooKeeper // 3.8: SASL (not enforced) + TLS (clientAuth=need) + plaintext port
 	zk34   *testenv.ZooKeeper
+	// ens is a 3-member ensemble: SASL (not enforced) on its plaintext ports, TLS (clientAuth=need)
+	// with SASL on its secure ports. Tests that stop members or the KDC restore them (restore).
+	ens    *testenv.ZooKeeper
 	envErr error
 )
 
@@ -32,11 +35,12 @@ func TestMain(m *testing.M) {
 		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 			"main": {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 			"34":   {Version: testenv.ZK34},
+			"ens":  {Members: 3, SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 		})
 		if err != nil {
 			return err
 		}
-		zkMain, zk34 = zks["main"], zks["34"]
+		zkMain, zk34, ens = zks["main"], zks["34"], zks["ens"]
 		return nil
 	}))
 }

@@ -17,26 +17,34 @@ type handshake struct {
 
 // observeDialer wraps a dialer so that the negotiated session timeout and the session id of every
 // ConnectResponse are recorded (go-zookeeper exposes neither when its events fire). It reads nothing
-// itself: it watches the first frame go-zookeeper reads.
-func observeDialer(d zk.Dialer, h *handshake) zk.Dialer {
+// itself: it watches the first frame go-zookeeper reads. failed is told of every attempt that fails
+// before go-zookeeper has its ConnectResponse: the dial (TCP, TLS, service ticket) or the handshake
+// (ConnectResponse, SASL exchange).
+func observeDialer(d zk.Dialer, h *handshake, failed func(member string, err error)) zk.Dialer {
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
 		c, err := d(network, address, timeout)
 		if err != nil {
+			failed(address, err)
 			return nil, err
 		}
-		return &observedConn{Conn: c, h: h}, nil
+		return &observedConn{Conn: c, h: h, member: address, failed: failed}, nil
 	}
 }
 
 type observedConn struct {
 	net.Conn
-	h    *handshake
-	head []byte // bytes of the first frame seen so far
-	done bool
+	h      *handshake
+	member string
+	failed func(member string, err error)
+	head   []byte // bytes of the first frame seen so far
+	done   bool
 }
 
 func (c *observedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if !c.done && err != nil {
+		c.failed(c.member, err)
+	}
 	if !c.done && n > 0 {
 		c.head = append(c.head, p[:n]...)
 		// ConnectResponse: int32 len, int32 protocolVersion, int32 timeOut, int64 sessionId, ...

@@ -77,7 +77,8 @@ type Member struct {
 
 // Detect probes member: with hs nil it expects a plaintext port, otherwise a TLS port, and asks
 // srvr (inside TLS on a TLS port) for the version. The error says what is wrong and what to do; the
-// returned Member holds what was learned either way.
+// returned Member holds what was learned either way (Mode is TLS once a TLS handshake passed, even
+// when srvr then failed).
 func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err error) {
 	start := time.Now()
 	m = Member{Addr: member}
@@ -106,6 +107,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 		return m, m.fill(out)
 	}
 	var chainSeen []*x509.Certificate
+	handshook := false
 	out, err := srvr(ctx, member, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
 		c, err := hs.Handshake(ctx, raw, member)
 		if err != nil {
@@ -113,6 +115,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 		}
 		st := c.ConnectionState()
 		chainSeen, m.TLSVersion, m.CipherSuite = st.PeerCertificates, st.Version, st.CipherSuite
+		handshook = true
 		return c, nil
 	})
 	if err != nil {
@@ -120,6 +123,12 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 			return m, err
 		}
 		m.Reachable = true
+		if handshook {
+			// The port speaks TLS (the handshake passed); only srvr failed (not serving yet, no
+			// quorum, srvr not whitelisted).
+			m.Mode, m.Chain = TLS, chainSeen
+			return m, err
+		}
 		// Did the port close on our ClientHello because it speaks plaintext? Ask srvr in plaintext.
 		if pout, perr := plainSrvr(ctx, member); perr == nil {
 			v, _ := ParseSrvr(pout)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,13 +46,18 @@ type Authenticator struct {
 	clientRealm     string
 	source          string
 	krb5conf        string
+	kdcs            string // "KDC host:port of realm R", for messages
 	log             *slog.Logger
+	done            chan struct{} // closed by Close
+	closeOnce       sync.Once
 
 	mu       sync.Mutex
 	spns     map[string]string // member → service principal
 	failed   *AuthError        // latched permanent failure
 	hooks    map[int]func(error)
 	nextHook int
+	retries  int   // transient failures since the last successful authentication
+	lastErr  error // the latest of them
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -68,8 +75,9 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
-		spns: map[string]string{}}
+		spns: map[string]string{}, done: make(chan struct{})}
 	_, a.clientRealm = splitPrincipal(full, "")
+	a.kdcs = describeKDCs(cl, a.clientRealm)
 	switch {
 	case src.keytab != "":
 		a.source = "keytab " + src.keytab
@@ -122,10 +130,28 @@ func (a *Authenticator) Login(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: logging in %s at the KDC (%s): %w", ErrKDCUnreachable, a.clientPrincipal, a.krb5conf, ctx.Err())
+		return fmt.Errorf("%w: logging in %s at the %s (from %s): no answer: %w. Fix: check that the KDC is running and reachable from this host",
+			ErrKDCUnreachable, a.clientPrincipal, a.kdcs, a.krb5conf, ctx.Err())
 	}
-	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.krb5conf)
+	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
 	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
+}
+
+// describeKDCs names the KDCs krb5.conf lists for realm, for messages.
+func describeKDCs(cl *krbclient.Client, realm string) string {
+	var kdcs []string
+	for _, r := range cl.Config.Realms {
+		if r.Realm == realm {
+			kdcs = r.KDC
+		}
+	}
+	switch len(kdcs) {
+	case 0:
+		return "KDC of realm " + realm
+	case 1:
+		return "KDC " + kdcs[0] + " of realm " + realm
+	}
+	return "KDCs " + strings.Join(kdcs, ", ") + " of realm " + realm
 }
 
 // ServicePrincipal returns the service principal used for member ("host:port"), computed once per
@@ -169,7 +195,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		tkt messages.Ticket
 		key types.EncryptionKey
 	}
-	t, err := valueWithContext(ctx, func() (ticket, error) {
+	get := func() (ticket, error) {
 		if realm == a.clientRealm {
 			tkt, key, err := a.cl.GetServiceTicket(name)
 			return ticket{tkt, key}, err
@@ -187,16 +213,29 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 			return ticket{}, err
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
-	})
+	}
+	t, err := valueWithContext(ctx, get)
+	if err != nil && ctx.Err() == nil && a.cl.Credentials.HasKeytab() {
+		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
+		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
+		// than the ticket lifetime): log in again from the keytab and retry once, unless the failure
+		// cannot be the TGT's.
+		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
+			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
+			if err = runWithContext(ctx, a.cl.Login); err == nil {
+				t, err = valueWithContext(ctx, get)
+			}
+		}
+	}
 	tkt, key = t.tkt, t.key
 	if err != nil {
 		ae := &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal, Stage: "service ticket", Err: err}
 		if ctx.Err() != nil {
-			ae.Reason, ae.Fix = "the KDC did not answer within "+a.kdcTimeout().String(), "check that the KDC in "+a.krb5conf+" is running and reachable"
+			ae.Reason, ae.Fix = "the "+a.kdcs+" did not answer within "+a.kdcTimeout().String(), "check that the "+a.kdcs+" (from "+a.krb5conf+") is running and reachable; the client retries by itself"
 			ae.Kind, ae.Err = ErrKDCUnreachable, ctx.Err()
 			return spn, tkt, key, ae
 		}
-		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.krb5conf)
+		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf)
 		return spn, tkt, key, ae
 	}
 	if !isAES(key.KeyType) {
@@ -258,7 +297,63 @@ func (a *Authenticator) fail(err *AuthError) {
 	}
 }
 
-// Close stops the TGT renewal and forgets the tickets.
+// transient records a failure that a later attempt may not have (a KDC or member that cannot be
+// reached, a connection closed during the exchange) and logs it at Warn.
+func (a *Authenticator) transient(member string, err error) {
+	a.mu.Lock()
+	a.retries++
+	a.lastErr = err
+	n := a.retries
+	a.mu.Unlock()
+	a.log.Warn("SASL authentication attempt failed; retrying with backoff", "member", member, "attempt", n, "error", err.Error())
+}
+
+// succeeded resets the backoff after an authenticated connection.
+func (a *Authenticator) succeeded() {
+	a.mu.Lock()
+	a.retries, a.lastErr = 0, nil
+	a.mu.Unlock()
+}
+
+// LastError returns the latest transient authentication failure (a KDC that could not be reached,
+// a connection closed during the exchange, ...) since the last authenticated connection, or nil.
+func (a *Authenticator) LastError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastErr
+}
+
+// Backoff bounds: the first retry after a transient failure waits about backoffMin, doubling up to
+// backoffMax (well within a session timeout, so a recovered KDC or member is used in time).
+const (
+	backoffMin = 100 * time.Millisecond
+	backoffMax = 3 * time.Second
+)
+
+// backoff waits before an attempt that follows transient failures; it returns early (with an
+// error) when the authenticator is closed.
+func (a *Authenticator) backoff() error {
+	a.mu.Lock()
+	n := a.retries
+	a.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	d := backoffMin << min(n-1, 5)
+	d = min(d, backoffMax)
+	d = d*4/5 + time.Duration(rand.Int64N(int64(d)*2/5+1)) // ±20% jitter
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-a.done:
+		return ErrClosed
+	}
+}
+
+// Close stops the TGT renewal, forgets the tickets and ends any backoff wait of its dialers.
 func (a *Authenticator) Close() {
+	a.closeOnce.Do(func() { close(a.done) })
 	a.cl.Destroy()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/zksecure/zksecure/internal/wire"
+	"github.com/zksecure/zksecure/version"
 )
 
 // Dialer returns a zk.Dialer that authenticates every connection it makes. base makes the
@@ -24,7 +25,13 @@ import (
 // go-zookeeper's ConnectRequest through, and on go-zookeeper's first Read it reads the whole
 // ConnectResponse itself, runs the SASL exchange, and only then hands the ConnectResponse to
 // go-zookeeper: go-zookeeper is blocked in its handshake the whole time, so none of its requests can
-// leave before the connection is authenticated. After a permanent failure every dial fails at once.
+// leave before the connection is authenticated.
+//
+// A verdict of the server (AuthFailed, SASL required, no SASL configured) or of the KDC (unknown
+// principal, wrong key, ...) is permanent: it latches, the OnFailure hooks run, and every later dial
+// fails at once. Anything else — a KDC that cannot be reached, a connection reset, closed or timed
+// out during the exchange — is transient: the dial or the connection fails as a connection error,
+// so go-zookeeper moves on to the next member, and the next attempts wait with a growing backoff.
 func (a *Authenticator) Dialer(base zk.Dialer) zk.Dialer {
 	if base == nil {
 		base = net.DialTimeout
@@ -33,22 +40,30 @@ func (a *Authenticator) Dialer(base zk.Dialer) zk.Dialer {
 		if err := a.Err(); err != nil {
 			return nil, err
 		}
+		if err := a.backoff(); err != nil {
+			return nil, err
+		}
 		spn, tkt, key, err := a.serviceTicket(context.Background(), address)
 		if err != nil {
-			var ae *AuthError
-			if errors.As(err, &ae) && ae.Permanent {
-				a.fail(ae)
-			} else {
-				a.log.Warn("no service ticket; will retry", "member", address, "error", err.Error())
-			}
+			a.failed1(address, err)
 			return nil, err
 		}
 		c, err := base(network, address, timeout)
 		if err != nil {
 			return nil, err
 		}
-		return &conn{Conn: c, a: a, member: address, spn: spn, tkt: tkt, key: key}, nil
+		return &conn{Conn: c, a: a, base: base, member: address, spn: spn, tkt: tkt, key: key}, nil
 	}
+}
+
+// failed1 latches a permanent failure or records a transient one.
+func (a *Authenticator) failed1(member string, err error) {
+	var ae *AuthError
+	if errors.As(err, &ae) && ae.Permanent {
+		a.fail(ae)
+		return
+	}
+	a.transient(member, err)
 }
 
 // conn is a connection that authenticates on its first Read. Reads happen on one goroutine at a
@@ -56,6 +71,7 @@ func (a *Authenticator) Dialer(base zk.Dialer) zk.Dialer {
 type conn struct {
 	net.Conn
 	a      *Authenticator
+	base   zk.Dialer // for the srvr probe after a close during the exchange
 	member string
 	spn    string
 	tkt    messages.Ticket
@@ -115,11 +131,13 @@ func (c *conn) authenticate() error {
 	if cr.SessionID != 0 {
 		if err := c.a.exchange(c.Conn, c.member, c.spn, c.tkt, c.key); err != nil {
 			var ae *AuthError
-			if errors.As(err, &ae) && ae.Permanent {
-				c.a.fail(ae)
+			if errors.As(err, &ae) && ae.closed {
+				c.judgeClose(ae)
 			}
+			c.a.failed1(c.member, err)
 			return err
 		}
+		c.a.succeeded()
 		c.a.log.Debug("authenticated", "member", c.member, "service_principal", c.spn,
 			"session", fmt.Sprintf("0x%x", cr.SessionID), "took", time.Since(start))
 	}
@@ -199,15 +217,48 @@ func (a *Authenticator) exchange(rw io.ReadWriter, member, spn string, tkt messa
 	}
 }
 
-// closedDuringSASL classifies a read failure in the middle of the exchange.
+// closedDuringSASL classifies a read failure in the middle of the exchange. Every one is transient
+// here (a member restarting, or dropping its clients when it loses the quorum); judgeClose then
+// asks the server whether a close was its verdict.
 func closedDuringSASL(fail func(string, string, string, int32, error, bool) *AuthError, err error) *AuthError {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return fail("SASL exchange", "the server did not answer the SASL token in time", "check the server's health and log", 0, err, false)
+		return fail("SASL exchange", "the server did not answer the SASL token in time",
+			"check the member's health and log; the client retries on the next member", 0, err, false)
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) {
-		return fail("SASL exchange", "the server closed the connection during SASL authentication",
-			"ZooKeeper 3.4 to 3.5.8 close the connection when they reject a ticket: check the server log (often the service principal does not match the server's keytab)",
-			0, err, true)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		ae := fail("SASL exchange", "the server closed the connection during SASL authentication",
+			"a member restarting or losing its quorum does this, and the client retries on the next member; if it persists, check the server log (ZooKeeper 3.4 to 3.5.8 close the connection when they reject a ticket)",
+			0, err, false)
+		ae.closed = true
+		return ae
 	}
-	return fail("SASL exchange", "reading the SASL reply failed", "", 0, err, false)
+	return fail("SASL exchange", "reading the SASL reply failed", "the client retries on the next member", 0, err, false)
+}
+
+// probeTimeout bounds the srvr probe of judgeClose.
+const probeTimeout = 2 * time.Second
+
+// judgeClose decides whether a close during the exchange was the server's verdict. ZooKeeper 3.5.9+
+// answers a rejected ticket with AuthFailed (-115), so a close from it is never a verdict; before
+// 3.5.9 the server just closes the connection. A server that closed on us and answers srvr as such a
+// version right after (so it is up and serving) has rejected the ticket: that is permanent. A server
+// that does not answer (restarting, no quorum) or is 3.5.9+ had a transport fault: transient.
+func (c *conn) judgeClose(ae *AuthError) {
+	raw, err := c.base("tcp", c.member, probeTimeout)
+	if err != nil {
+		return
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(probeTimeout))
+	if _, err := raw.Write([]byte("srvr")); err != nil {
+		return
+	}
+	out, _ := io.ReadAll(io.LimitReader(raw, 64<<10))
+	v, err := version.ParseSrvr(string(out))
+	if err != nil || version.ServerMode(string(out)) == "" || v.AtLeast(3, 5, 9) {
+		return
+	}
+	ae.Permanent = true
+	ae.Reason = "the server (ZooKeeper " + v.Raw() + ", up and serving) closed the connection during SASL authentication: servers before 3.5.9 do that when they reject a ticket"
+	ae.Fix = "check the server log (often the service principal " + c.spn + " does not match the server's keytab)"
 }

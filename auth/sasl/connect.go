@@ -16,7 +16,8 @@ import (
 // Connect opens a go-zookeeper session on members ("host:port", hostnames kept) whose every
 // connection authenticates with a; base dials the underlying connection (nil: plain TCP). It logs in
 // first, and returns once the first connection has authenticated and the session exists; with the
-// first permanent authentication failure; or with ctx's error.
+// first permanent authentication failure; or with ctx's error (and the last transient failure:
+// transient failures are retried on the next member with backoff until then).
 //
 // When a later reconnection fails to authenticate permanently, the returned zk.Conn is closed (its
 // event channel closes, its requests fail with zk.ErrClosing) and a.Err() says why. opts are extra
@@ -95,6 +96,9 @@ func Connect(ctx context.Context, a *Authenticator, members []string, sessionTim
 		c.Close()
 		if err := a.Err(); err != nil {
 			return nil, nil, err
+		}
+		if last := a.LastError(); last != nil {
+			return nil, nil, fmt.Errorf("sasl: no authenticated session with %v before the context ended (%w); the last attempt failed: %w", members, ctx.Err(), last)
 		}
 		return nil, nil, fmt.Errorf("sasl: no authenticated session with %v: %w", members, ctx.Err())
 	}

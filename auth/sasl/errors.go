@@ -19,11 +19,15 @@ var (
 	// ErrUnknownServicePrincipal is wrapped when the KDC does not know the service principal asked
 	// for: a wrong service name, host, realm or server principal setting.
 	ErrUnknownServicePrincipal = errors.New("sasl: unknown service principal")
-	// ErrAuthFailed is wrapped by every *AuthError: the server did not authenticate the session.
+	// ErrAuthFailed is wrapped by every permanent *AuthError: the server or the KDC refused the
+	// authentication, and retrying cannot help. Transient failures (a KDC or a member that cannot be
+	// reached, a connection reset during the exchange) do not wrap it.
 	ErrAuthFailed = errors.New("sasl: authentication failed")
 	// ErrNoServerSASL is wrapped by the *AuthError of a server that has no SASL configured (no JAAS
 	// Server section): it answers the first token with an empty reply.
 	ErrNoServerSASL = errors.New("sasl: server has no SASL configured")
+	// ErrClosed is returned by the dialer of a closed Authenticator.
+	ErrClosed = errors.New("sasl: authenticator closed")
 )
 
 // AuthError says that a connection to one ensemble member did not authenticate, naming everything
@@ -46,8 +50,10 @@ type AuthError struct {
 	// Err is the underlying error, if any.
 	Err error
 	// Permanent is true when retrying cannot help (the server or KDC said no); false for transport
-	// problems such as a KDC that cannot be reached.
+	// problems such as a KDC that cannot be reached or a connection closed during the exchange.
 	Permanent bool
+
+	closed bool // the connection closed during the exchange: a verdict only from a server < 3.5.9
 }
 
 func (e *AuthError) Error() string {
@@ -66,9 +72,12 @@ func (e *AuthError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrAuthFailed, Kind and the underlying error.
+// Unwrap returns ErrAuthFailed (for a permanent failure only), Kind and the underlying error.
 func (e *AuthError) Unwrap() []error {
-	errs := []error{ErrAuthFailed}
+	var errs []error
+	if e.Permanent {
+		errs = append(errs, ErrAuthFailed)
+	}
 	if e.Kind != nil {
 		errs = append(errs, e.Kind)
 	}
@@ -87,7 +96,8 @@ func orUnknown(s string) string {
 
 // kdcFailure classifies a gokrb5 error and returns a sentence that says what to do. gokrb5 does not
 // always wrap the KRB-ERROR it received, so the error code names are matched in the text.
-func kdcFailure(err error, client, service, krb5conf string) (reason, fix string, sentinel error, permanent bool) {
+// kdc describes the KDCs ("KDC 127.0.0.1:88 of realm EXAMPLE.COM (from /etc/krb5.conf)").
+func kdcFailure(err error, client, service, kdc, krb5conf string) (reason, fix string, sentinel error, permanent bool) {
 	msg := err.Error()
 	has := func(s string) bool { return strings.Contains(msg, s) }
 	switch {
@@ -103,8 +113,11 @@ func kdcFailure(err error, client, service, krb5conf string) (reason, fix string
 		return "the clocks of this host and the KDC differ by more than the allowed skew", "synchronise the clocks (NTP)", ErrLogin, true
 	case has("KDC_ERR_KEY_EXPIRED"), has("KDC_ERR_CLIENT_REVOKED"), has("KDC_ERR_POLICY"):
 		return "the KDC refused " + client + ": " + firstLine(msg), "ask the Kerberos administrator to renew or unlock the principal", ErrLogin, true
-	case has("failed to communicate with KDC"), has("connection refused"), has("i/o timeout"), has("no KDCs defined"), has("no such host"):
-		return "no KDC could be reached", "check that the KDC in " + krb5conf + " is running and reachable from this host (kdc = host:port under [realms])", ErrKDCUnreachable, false
+	case has("KRB_AP_ERR_TKT_EXPIRED"):
+		return "the TGT of " + client + " expired and cannot be renewed", "run kinit again, or log in from a keytab (which zksecure renews by itself)", ErrLogin, true
+	case has("failed to communicate with KDC"), has("connection refused"), has("i/o timeout"), has("no KDCs defined"), has("no such host"),
+		has("error sending to"), has("no response data from"), has("error reading response"):
+		return "no KDC could be reached (" + kdc + ")", "check that the " + kdc + " is running and reachable from this host (kdc = host:port under [realms] of " + krb5conf + "); the client retries by itself", ErrKDCUnreachable, false
 	}
 	return firstLine(msg), "run `kinit` with the same credentials to see the KDC's answer, and check " + krb5conf, ErrLogin, true
 }
