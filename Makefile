@@ -2,7 +2,7 @@
 GO ?= go
 GOFLAGS_TEST ?= -race -count=1 -timeout 25m
 
-.PHONY: demo test deps check build bench
+.PHONY: demo test deps check build bench soak
 
 ## demo: install what is needed, start a local kerberized ZooKeeper (testenv) and check it end to end
 demo: deps
@@ -25,6 +25,12 @@ check:
 build:
 	$(GO) build ./...
 
-## bench: the benchmarks named in the issues, against testenv
+## bench: the benchmarks named in the issues, against testenv (the failover benchmark: 3 rounds per fault)
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 50x ./...
+	$(GO) test -run '^$$' -bench . -benchtime 50x $$($(GO) list ./... | grep -v /hatest)
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./hatest/
+
+## soak: the nemesis — random faults against a running election and writer, checked (SOAK=5m by default)
+SOAK ?= 5m
+soak: deps
+	HATEST_SOAK=$(SOAK) $(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./hatest/

@@ -24,14 +24,15 @@ import (
 // and one Curator LeaderLatch in a JVM of its own — all on one latch, each reporting its own
 // timeline into one history.
 type contenders struct {
-	t    testing.TB
-	env  *haEnv
-	hist *hacheck.History
+	t         testing.TB
+	env       *haEnv
+	hist      *hacheck.History
+	clusterID string
 
-	mu      sync.Mutex
-	peers   []*goPeer
-	curator *curatorPeer
-	seq     int
+	mu       sync.Mutex
+	peers    []*goPeer
+	curators []*curatorPeer
+	seq      int
 }
 
 // goPeer is one Go contender process.
@@ -59,8 +60,8 @@ type curatorPeer struct {
 	done chan struct{}
 }
 
-func newContenders(t testing.TB, env *haEnv) *contenders {
-	return &contenders{t: t, env: env, hist: &hacheck.History{}}
+func newContenders(t testing.TB, env *haEnv, clusterID string) *contenders {
+	return &contenders{t: t, env: env, hist: &hacheck.History{}, clusterID: clusterID}
 }
 
 // startGo starts a Go contender process; it returns once the peer has connected.
@@ -71,7 +72,7 @@ func (cs *contenders) startGo(ctx context.Context) (*goPeer, error) {
 	cs.mu.Unlock()
 	e := cs.env
 	cfg := peerConfig{
-		Name: name, Members: strings.Split(e.zk.SecureConnectString(), ","), ClusterID: clusterID,
+		Name: name, Members: strings.Split(e.zk.SecureConnectString(), ","), ClusterID: cs.clusterID,
 		Principal: e.kdc.Principal("flink"), Keytab: e.keytab, Krb5Conf: e.kdc.Krb5Conf,
 		CAFile: e.pki.CAFile, CertFile: e.pki.Client.CertFile, KeyFile: e.pki.Client.KeyFile,
 		SessionTimeout: sessionTimeout, LogFile: filepath.Join(e.dir, name+".log"),
@@ -219,23 +220,29 @@ func (p *goPeer) kill() {
 	<-p.done
 }
 
-// startCurator starts the Java peer with one Curator LeaderLatch on the same latch.
-func (cs *contenders) startCurator(ctx context.Context) error {
+// startCurator starts a Java peer (a JVM of its own) with one Curator LeaderLatch on the same latch.
+func (cs *contenders) startCurator(ctx context.Context) (*curatorPeer, error) {
 	e := cs.env
-	c := &curatorPeer{name: "curator", user: e.net.NewUser(), stop: make(chan struct{}), done: make(chan struct{})}
+	cs.mu.Lock()
+	cs.seq++
+	name := fmt.Sprintf("curator-%d", cs.seq)
+	cs.mu.Unlock()
+	c := &curatorPeer{name: name, user: e.net.NewUser(), stop: make(chan struct{}), done: make(chan struct{})}
 	var err error
 	c.java, err = testenv.StartJavaClient(ctx, testenv.JavaClientOptions{
-		JAASFile: e.jaas, Krb5Conf: e.kdc.Krb5Conf, User: c.user, Dir: filepath.Join(e.dir, "curator"),
+		JAASFile: e.jaas, Krb5Conf: e.kdc.Krb5Conf, User: c.user, Dir: filepath.Join(e.dir, strings.TrimPrefix(cs.clusterID, "/")+"-"+name),
 		TLS: &testenv.JavaTLS{KeyStore: e.pki.Client.KeystorePEM, TrustStore: e.pki.CAFile},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := c.java.CuratorLatch(ctx, e.zk.SecureConnectString(), "/flink"+clusterID, "/leader/latch", 1, sessionTimeout); err != nil {
+	if err := c.java.CuratorLatch(ctx, e.zk.SecureConnectString(), "/flink"+cs.clusterID, "/leader/latch", 1, sessionTimeout); err != nil {
 		c.java.Close()
-		return fmt.Errorf("curator latch: %w\n%s", err, tail(c.java.LogPath, 20))
+		return nil, fmt.Errorf("curator latch: %w\n%s", err, tail(c.java.LogPath, 20))
 	}
-	cs.curator = c
+	cs.mu.Lock()
+	cs.curators = append(cs.curators, c)
+	cs.mu.Unlock()
 	go func() {
 		defer close(c.done)
 		for {
@@ -248,7 +255,39 @@ func (cs *contenders) startCurator(ctx context.Context) error {
 			}
 		}
 	}()
-	return nil
+	return c, nil
+}
+
+// pollCurators reads every Curator peer's latest leadership changes into the history.
+func (cs *contenders) pollCurators() {
+	cs.mu.Lock()
+	cur := append([]*curatorPeer(nil), cs.curators...)
+	cs.mu.Unlock()
+	for _, c := range cur {
+		select {
+		case <-c.done:
+		default:
+			cs.pollCurator(c)
+		}
+	}
+}
+
+// killCurator crashes a Curator peer's JVM (SIGKILL) and closes its timeline.
+func (cs *contenders) killCurator(c *curatorPeer) {
+	cs.pollCurator(c)
+	close(c.stop)
+	<-c.done
+	c.java.Kill()
+	cs.hist.Unlead(c.name, time.Now(), "process killed")
+	cs.mu.Lock()
+	for i, o := range cs.curators {
+		if o == c {
+			cs.curators = append(cs.curators[:i], cs.curators[i+1:]...)
+			break
+		}
+	}
+	cs.mu.Unlock()
+	c.java.Close()
 }
 
 func (cs *contenders) pollCurator(c *curatorPeer) {
@@ -270,9 +309,7 @@ func (cs *contenders) pollCurator(c *curatorPeer) {
 // leader returns the name of the contender that believes it leads now (several: an invariant is
 // broken, which the checks report), and the peer when it is a Go contender.
 func (cs *contenders) leader() (string, *goPeer) {
-	if cs.curator != nil {
-		cs.pollCurator(cs.curator)
-	}
+	cs.pollCurators()
 	names := hacheck.LeaderAt(cs.hist.Intervals(), time.Now())
 	if len(names) != 1 {
 		return "", nil
@@ -289,11 +326,13 @@ func (cs *contenders) leader() (string, *goPeer) {
 
 // userOf returns the process user of a contender.
 func (cs *contenders) userOf(name string) testenv.User {
-	if cs.curator != nil && name == cs.curator.name {
-		return cs.curator.user
-	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	for _, c := range cs.curators {
+		if c.name == name {
+			return c.user
+		}
+	}
 	for _, p := range cs.peers {
 		if p.name == name {
 			return p.user
@@ -328,7 +367,11 @@ func (cs *contenders) close() {
 			p.quit(ctx)
 		}
 	}
-	if c := cs.curator; c != nil {
+	cs.mu.Lock()
+	cur := cs.curators
+	cs.curators = nil
+	cs.mu.Unlock()
+	for _, c := range cur {
 		close(c.stop)
 		<-c.done
 		c.java.Close()

@@ -39,7 +39,7 @@ func getHarness(t *testing.T) *harness {
 	harnessOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		h := &harness{env: e, cs: newContenders(t, e)}
+		h := &harness{env: e, cs: newContenders(t, e, clusterID)}
 		for i := 0; i < 2; i++ {
 			if _, err := h.cs.startGo(ctx); err != nil {
 				harnessErr = err
@@ -47,7 +47,7 @@ func getHarness(t *testing.T) *harness {
 				return
 			}
 		}
-		if err := h.cs.startCurator(ctx); err != nil {
+		if _, err := h.cs.startCurator(ctx); err != nil {
 			harnessErr = err
 			h.cs.close()
 			return
@@ -93,14 +93,22 @@ type fault struct {
 	inject func(ctx context.Context, h *harness) (heal func(context.Context) error, err error)
 	// hold is how long the fault stays in force (zero: inject does the whole fault itself).
 	hold time.Duration
+	// quorumKept says a quorum stays reachable for the other contenders during the fault: then the
+	// election must not wait for the fault to end — no leaderless gap longer than recoveryBound
+	// while the fault lasts (such faults are held for holdQuorum, longer than that).
+	quorumKept bool
 }
+
+// holdQuorum is how long a fault that leaves a quorum is held: long enough that an election that
+// waits for the fault to end shows a gap longer than recoveryBound.
+const holdQuorum = 3 * sessionTimeout
 
 // longer than the session timeout, so that sessions expire (or would, without quorum).
 const hold = 2*sessionTimeout + time.Second
 
 func faults() []fault {
 	return []fault{
-		{name: "leader-client-partitioned", hold: hold, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
+		{name: "leader-client-partitioned", hold: holdQuorum, quorumKept: true, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
 			name, err := h.cs.waitLeader(ctx)
 			if err != nil {
 				return nil, err
@@ -108,7 +116,7 @@ func faults() []fault {
 			f, err := h.env.net.DropUser(h.cs.userOf(name))
 			return healFault(f), err
 		}},
-		{name: "zk-leader-partitioned", hold: hold, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
+		{name: "zk-leader-partitioned", hold: holdQuorum, quorumKept: true, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
 			m, err := h.env.zk.Leader(ctx)
 			if err != nil {
 				return nil, err
@@ -116,7 +124,7 @@ func faults() []fault {
 			f, err := m.Partition()
 			return healFault(f), err
 		}},
-		{name: "follower-partitioned", hold: hold, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
+		{name: "follower-partitioned", hold: holdQuorum, quorumKept: true, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
 			fs, err := h.env.zk.Followers(ctx)
 			if err != nil || len(fs) == 0 {
 				return nil, errors.Join(err, errors.New("no follower"))
@@ -124,7 +132,7 @@ func faults() []fault {
 			f, err := fs[0].Partition()
 			return healFault(f), err
 		}},
-		{name: "member-frozen", hold: hold, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
+		{name: "member-frozen", hold: holdQuorum, quorumKept: true, inject: func(ctx context.Context, h *harness) (func(context.Context) error, error) {
 			m, err := h.env.zk.Leader(ctx)
 			if err != nil {
 				return nil, err
@@ -154,9 +162,12 @@ func faults() []fault {
 			if err := m.Stop(); err != nil {
 				return nil, err
 			}
-			_, err := h.cs.startGo(ctx) // a JobManager starting while one member of three is down
+			p, err := h.cs.startGo(ctx) // a JobManager starting while one member of three is down
 			if serr := m.Start(ctx); serr != nil {
 				err = errors.Join(err, serr)
+			}
+			if p != nil { // it joined; now it leaves again, gracefully, so the contenders stay three
+				err = errors.Join(err, p.quit(ctx))
 			}
 			return nil, err
 		}},
@@ -263,9 +274,7 @@ func (h *harness) settle(ctx context.Context) error {
 func (h *harness) checkRecovery(ctx context.Context, end time.Time) (time.Duration, error) {
 	deadline := end.Add(recoveryBound + 5*time.Second)
 	for {
-		if h.cs.curator != nil {
-			h.cs.pollCurator(h.cs.curator)
-		}
+		h.cs.pollCurators()
 		if d, ok := hacheck.Recovery(h.cs.hist.Intervals(), end, time.Now()); ok {
 			if d > recoveryBound {
 				return d, fmt.Errorf("a leader again %v after the fault ended, more than the bound %v", d.Round(time.Millisecond), recoveryBound)
@@ -283,12 +292,23 @@ func (h *harness) checkRecovery(ctx context.Context, end time.Time) (time.Durati
 	}
 }
 
+// checkDuring fails t when the election stayed leaderless, during a fault that left a quorum, for
+// longer than recoveryBound.
+func (h *harness) checkDuring(t *testing.T, f fault, start, end time.Time) {
+	t.Helper()
+	h.cs.pollCurators()
+	for _, g := range hacheck.Gaps(h.cs.hist.Intervals(), start, end) {
+		if g.Duration() > recoveryBound {
+			t.Errorf("%s: no leader for %v during the fault although a quorum was there (bound %v)", f.name,
+				g.Duration().Round(time.Millisecond), recoveryBound)
+		}
+	}
+}
+
 // checkInvariants fails t for every broken invariant in the whole history so far.
 func (h *harness) checkInvariants(t *testing.T) {
 	t.Helper()
-	if h.cs.curator != nil {
-		h.cs.pollCurator(h.cs.curator)
-	}
+	h.cs.pollCurators()
 	ivs := h.cs.hist.Intervals()
 	for _, o := range hacheck.Overlaps(ivs, time.Now()) {
 		t.Errorf("two leaders at once: %v", o)
@@ -316,8 +336,8 @@ func (h *harness) dumpLogs(t *testing.T) {
 	for _, p := range h.cs.peers {
 		t.Logf("--- %s (%s):\n%s", p.name, p.log, tail(p.log, 40))
 	}
-	if c := h.cs.curator; c != nil {
-		t.Logf("--- curator (%s):\n%s", c.java.LogPath, tail(c.java.LogPath, 40))
+	for _, c := range h.cs.curators {
+		t.Logf("--- %s (%s):\n%s", c.name, c.java.LogPath, tail(c.java.LogPath, 40))
 	}
 }
 
@@ -334,9 +354,12 @@ func TestFaults(t *testing.T) {
 			if err := h.settle(ctx); err != nil {
 				t.Fatalf("before the fault: %v\n%s", err, h.cs.hist.Log())
 			}
-			_, end, err := h.runFault(ctx, f)
+			start, end, err := h.runFault(ctx, f)
 			if err != nil {
 				t.Fatalf("injecting %s: %v", f.name, err)
+			}
+			if f.quorumKept {
+				h.checkDuring(t, f, start, end)
 			}
 			d, err := h.checkRecovery(ctx, end)
 			if err != nil {
