@@ -693,7 +693,10 @@ lead:
 					break lead
 				}
 			case client.AuthFailed:
-				l.revoke(errors.Join(ev.Err, l.e.closedErr()))
+				if ev.Err == nil {
+					ev.Err = l.e.closedErr()
+				}
+				l.revoke(ev.Err)
 				return
 			}
 		}

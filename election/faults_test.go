@@ -287,6 +287,7 @@ type holdProxy struct {
 	match   func(op int32, body []byte) bool
 	held    chan struct{}
 	release chan struct{}
+	dark    chan struct{} // non-nil while blackholed: closed to let traffic through again
 	conns   map[net.Conn]struct{}
 	closed  chan struct{}
 	wg      sync.WaitGroup
@@ -321,6 +322,36 @@ func (p *holdProxy) hold(match func(op int32, body []byte) bool) (held <-chan st
 	p.mu.Unlock()
 	var once sync.Once
 	return h, func() { once.Do(func() { close(r) }) }
+}
+
+// blackhole holds everything every connection of the client sends, ConnectRequests included, until
+// release: the server hears nothing from the client, while the client's reconnects hang unanswered.
+func (p *holdProxy) blackhole() (release func()) {
+	d := make(chan struct{})
+	p.mu.Lock()
+	p.dark = d
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			p.dark = nil
+			p.mu.Unlock()
+			close(d)
+		})
+	}
+}
+
+func (p *holdProxy) gate() {
+	p.mu.Lock()
+	d := p.dark
+	p.mu.Unlock()
+	if d != nil {
+		select {
+		case <-d:
+		case <-p.closed:
+		}
+	}
 }
 
 func (p *holdProxy) track(c net.Conn) bool {
@@ -384,6 +415,7 @@ func (p *holdProxy) pipe(c net.Conn) {
 		if !first && n >= 8 {
 			p.maybeHold(int32(binary.BigEndian.Uint32(frame[8:12])), frame[4:])
 		}
+		p.gate()
 		if _, err := up.Write(frame); err != nil {
 			return
 		}
@@ -598,4 +630,40 @@ func TestPublishNeverSucceedsAfterDone(t *testing.T) {
 		}
 		l.Resign(ctx)
 	})
+}
+
+// A session the servers expire ends the leadership with a cause that says so: errors.Is finds both
+// ErrSessionLost and zk.ErrSessionExpired. The server must expire the session before the client's
+// own timer declares it lost: the client's traffic is blackholed (its reconnects hang) until the
+// server has dropped the session's ephemeral node, then let through.
+func TestSessionExpiryIsTheCause(t *testing.T) {
+	requireEnv(t)
+	s := setups[1] // open: the hold proxy reads the protocol in the clear
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cluster := uniqueCluster("expired")
+	hp := newHoldProxy(t, zk38.Members[0].Addr())
+	cfg := s.config(cluster, hp.Addr)
+	cfg.SessionTimeout, cfg.TolerateSuspendedConnections = 3*time.Second, true // only Lost revokes
+	c := connect(t, cfg)
+	watcher := newElection(t, connect(t, s.config(cluster)))
+	l := await(t, campaignAsync(t, newElection(t, c), ctx, "leader"), "leader")
+	release := hp.blackhole()
+	defer release()
+	waitUntil(t, ctx, "the server expires the session", func() bool {
+		cs, err := watcher.Contenders(ctx)
+		return err == nil && len(cs) == 0
+	})
+	if st := c.State(); st != client.Suspended {
+		t.Fatalf("precondition not met: the client is %v, not Suspended, when the server has expired its session", st)
+	}
+	release() // the pending reconnect now learns that the session expired
+	select {
+	case <-l.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("leadership survived an expired session")
+	}
+	if err := l.Err(); !errors.Is(err, election.ErrSessionLost) || !errors.Is(err, zk.ErrSessionExpired) {
+		t.Errorf("leadership ended with %v, want errors.Is ErrSessionLost and zk.ErrSessionExpired", err)
+	}
 }
