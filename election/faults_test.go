@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -543,6 +544,35 @@ func TestAbandonedCampaignLeavesNoNode(t *testing.T) {
 		}
 		awaitWithin(t, c3, 10*time.Second, "third after first resigned").Resign(ctx)
 	})
+
+	// The subtests' clients are closed: no background cleanup of this package may outlive them.
+	noElectionGoroutines(t, ctx)
+}
+
+// noElectionGoroutines waits until no goroutine runs code of package election (tests aside).
+func noElectionGoroutines(t *testing.T, ctx context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var left []string
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		left = left[:0]
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			if strings.Contains(g, "zksecure/election.") {
+				left = append(left, g)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d goroutines of package election outlived their clients:\n%s", len(left), strings.Join(left, "\n\n"))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Publish never succeeds once Done is closed: a write still in flight when leadership ends is undone
