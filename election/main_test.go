@@ -15,9 +15,12 @@ import (
 )
 
 var (
-	otherKeytab  string
-	kdc          *testenv.KDC
-	zk38, zk34   *testenv.ZooKeeper
+	otherKeytab string
+	kdc         *testenv.KDC
+	zk38, zk34  *testenv.ZooKeeper
+	// ensemble is a 3-member ensemble with a short tickTime, for the quorum-loss tests (members are
+	// frozen and thawed, never killed).
+	ensemble     *testenv.ZooKeeper
 	envErr       error
 	clientKeytab string
 	jaasFile     string
@@ -40,13 +43,14 @@ func TestMain(m *testing.M) {
 			return err
 		}
 		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
-			"38": {SASL: &testenv.SASLServer{KDC: kdc}},
-			"34": {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+			"38":       {SASL: &testenv.SASLServer{KDC: kdc}},
+			"34":       {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+			"ensemble": {Members: 3, SASL: &testenv.SASLServer{KDC: kdc}, TickTime: 250 * time.Millisecond},
 		})
 		if err != nil {
 			return err
 		}
-		zk38, zk34 = zks["38"], zks["34"]
+		zk38, zk34, ensemble = zks["38"], zks["34"], zks["ensemble"]
 		return nil
 	}))
 }

@@ -192,7 +192,7 @@ func DecodeLeaderRecord(b []byte) (LeaderInfo, error) {
 	}
 	least, most := r.take(8), r.take(8)
 	if r.err != nil {
-		return LeaderInfo{}, fmt.Errorf("%w: %v", ErrRecord, r.err)
+		return LeaderInfo{}, fmt.Errorf("%w: %w", ErrRecord, r.err)
 	}
 	copy(info.SessionID[0:8], most)
 	copy(info.SessionID[8:16], least)
@@ -251,7 +251,7 @@ func (r *reader) u64() uint64 {
 
 func (r *reader) errOr(err error) error {
 	if r.err != nil {
-		return fmt.Errorf("%w: %v", ErrRecord, r.err)
+		return fmt.Errorf("%w: %w", ErrRecord, r.err)
 	}
 	return err
 }
