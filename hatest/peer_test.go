@@ -67,10 +67,12 @@ func runPeer(raw string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ccfg := client.Config{
-		Members:                      cfg.Members,
-		ClusterID:                    cfg.ClusterID,
-		SessionTimeout:               cfg.SessionTimeout,
-		ConnectionTimeout:            30 * time.Second,
+		Members:           cfg.Members,
+		ClusterID:         cfg.ClusterID,
+		SessionTimeout:    cfg.SessionTimeout,
+		ConnectionTimeout: 30 * time.Second,
+		// Flink's defaults scaled to the 4 s session timeout: a 5 s retry wait against 60 s.
+		RetryWait:                    cfg.SessionTimeout / 12,
 		SASL:                         client.SASLKerberos,
 		Kerberos:                     sasl.Config{Login: sasl.Login{Principal: cfg.Principal, Keytab: cfg.Keytab, Krb5Conf: cfg.Krb5Conf}},
 		Logger:                       logger,

@@ -79,16 +79,23 @@ func TestSoak(t *testing.T) {
 	for _, g := range hacheck.Gaps(ivs, from, to) {
 		longest = max(longest, g.Duration())
 	}
-	overlaps := hacheck.Overlaps(ivs, to)
+	var overlaps, stale []hacheck.Overlap
+	for _, o := range hacheck.Overlaps(ivs, to) {
+		if h.staleCurator(ivs, o) {
+			stale = append(stale, o)
+		} else {
+			overlaps = append(overlaps, o)
+		}
+	}
 	lost, verr := h.w.verify(ctx)
 	total := 0
 	for _, n := range injected {
 		total += n
 	}
 	t.Logf("soak summary: %v, %d faults injected %v; %d leader changes; longest leaderless gap %v; "+
-		"slowest recovery after a fault %v; overlaps %d; AuthFailed %d; acknowledged writes %d, lost %d",
+		"slowest recovery after a fault %v; overlaps %d (and %d of a Curator leader that kept believing after its node was gone); AuthFailed %d; acknowledged writes %d, lost %d",
 		to.Sub(from).Round(time.Second), total, injected, hacheck.Changes(ivs, from, to), longest.Round(time.Millisecond),
-		worst.Round(time.Millisecond), len(overlaps), len(h.cs.hist.AuthFailures()), len(h.w.hist.Acked()), len(lost))
+		worst.Round(time.Millisecond), len(overlaps), len(stale), len(h.cs.hist.AuthFailures()), len(h.w.hist.Acked()), len(lost))
 	if verr != nil {
 		t.Errorf("reading back the writes: %v", verr)
 	}

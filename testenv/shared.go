@@ -123,7 +123,11 @@ func RunMain(m M, setupErr *error, setup func(ctx context.Context, s *Shared) er
 		return 1
 	}
 	s := &Shared{Dir: dir, clusters: map[string]*ZooKeeper{}}
-	defer os.RemoveAll(dir)
+	if os.Getenv("ZKSECURE_TESTENV_KEEP") != "" { // for a post-mortem of the servers' files
+		defer fmt.Fprintf(os.Stderr, "testenv: kept %s (ZKSECURE_TESTENV_KEEP is set)\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	defer s.close()
 	if err := Check(); err != nil {
 		*setupErr = err
