@@ -28,6 +28,7 @@ type contenders struct {
 	env       *haEnv
 	hist      *hacheck.History
 	clusterID string
+	tolerate  bool // contenders keep leadership while Suspended (only Lost revokes)
 
 	mu       sync.Mutex
 	peers    []*goPeer
@@ -75,7 +76,7 @@ func (cs *contenders) startGo(ctx context.Context) (*goPeer, error) {
 		Name: name, Members: strings.Split(e.zk.SecureConnectString(), ","), ClusterID: cs.clusterID,
 		Principal: e.kdc.Principal("flink"), Keytab: e.keytab, Krb5Conf: e.kdc.Krb5Conf,
 		CAFile: e.pki.CAFile, CertFile: e.pki.Client.CertFile, KeyFile: e.pki.Client.KeyFile,
-		SessionTimeout: sessionTimeout, LogFile: filepath.Join(e.dir, name+".log"),
+		SessionTimeout: sessionTimeout, LogFile: filepath.Join(e.dir, name+".log"), Tolerate: cs.tolerate,
 	}
 	raw, _ := json.Marshal(cfg)
 	p := &goPeer{name: name, user: e.net.NewUser(), log: cfg.LogFile, done: make(chan struct{})}

@@ -182,7 +182,11 @@ func faults() []fault {
 				return nil, err
 			}
 			return func(ctx context.Context) error {
-				return errors.Join(m.Start(ctx), h.env.kdc.Start(ctx))
+				// The KDC first: a kerberized server logs in to it before it serves.
+				if err := h.env.kdc.Start(ctx); err != nil {
+					return err
+				}
+				return m.Start(ctx)
 			}, nil
 		}, hold: sessionTimeout},
 	}
