@@ -168,14 +168,19 @@ func recoveredAfter(cs *contenders, t0 time.Time) time.Duration {
 	return end.Sub(t0)
 }
 
-func waitNewLeader(ctx context.Context, b *testing.B, cs *contenders, old string) {
+// waitNewLeader waits until a contender other than old believes it leads.
+func waitNewLeader(ctx context.Context, tb testing.TB, cs *contenders, old string) {
+	tb.Helper()
 	for {
-		if name, _ := cs.leader(); name != "" && name != old {
-			return
+		cs.pollCurators()
+		for _, n := range hacheck.LeaderAt(cs.hist.Intervals(), time.Now()) {
+			if n != old {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():
-			b.Fatalf("%s: no new leader after %s: %v\n%s", cs.clusterID, old, ctx.Err(), cs.hist.Log())
+			tb.Fatalf("%s: no new leader after %s: %v\n%s", cs.clusterID, old, ctx.Err(), cs.hist.Log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

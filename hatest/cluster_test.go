@@ -311,7 +311,7 @@ func (cs *contenders) pollCurator(c *curatorPeer) {
 // broken, which the checks report), and the peer when it is a Go contender.
 func (cs *contenders) leader() (string, *goPeer) {
 	cs.pollCurators()
-	names := hacheck.LeaderAt(cs.hist.Intervals(), time.Now())
+	names := effectiveLeaders(cs.hist.Intervals(), time.Now())
 	if len(names) != 1 {
 		return "", nil
 	}
@@ -323,6 +323,32 @@ func (cs *contenders) leader() (string, *goPeer) {
 		}
 	}
 	return names[0], nil
+}
+
+// effectiveLeaders is who leads at now, leaving out a Curator contender that began leading before a
+// zksecure contender that leads now: a zksecure contender leads only when its node heads the latch
+// and is its session's, so that Curator leader's node is gone (see staleCurator).
+func effectiveLeaders(ivs []hacheck.Interval, now time.Time) []string {
+	var out []string
+	open := map[string]time.Time{}
+	for _, iv := range ivs {
+		if !iv.Start.After(now) && (iv.End.IsZero() || iv.End.After(now)) {
+			open[iv.Contender] = iv.Start
+		}
+	}
+	var newestGo time.Time
+	for n, st := range open {
+		if strings.HasPrefix(n, "go-") && st.After(newestGo) {
+			newestGo = st
+		}
+	}
+	for _, n := range hacheck.LeaderAt(ivs, now) {
+		if strings.HasPrefix(n, "curator") && !newestGo.IsZero() && open[n].Before(newestGo) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // userOf returns the process user of a contender.

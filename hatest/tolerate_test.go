@@ -33,7 +33,7 @@ func TestTolerateSuspendedOverlapIsMeasured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitNewLeaderT(ctx, t, cs, leader)
+	waitNewLeader(ctx, t, cs, leader)
 	sleepCtx(ctx, 2*sessionTimeout) // the old leader's Lost must come within this
 	if err := f.Heal(); err != nil {
 		t.Fatal(err)
@@ -54,25 +54,5 @@ func TestTolerateSuspendedOverlapIsMeasured(t *testing.T) {
 	}
 	for _, f := range cs.hist.AuthFailures() {
 		t.Errorf("AuthFailed: %s", f)
-	}
-}
-
-func waitNewLeaderT(ctx context.Context, t *testing.T, cs *contenders, old string) {
-	t.Helper()
-	for {
-		if name, _ := cs.leader(); name != "" && name != old {
-			return
-		}
-		names := hacheck.LeaderAt(cs.hist.Intervals(), time.Now())
-		for _, n := range names {
-			if n != old {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no new leader after %s: %v\n%s", old, ctx.Err(), cs.hist.Log())
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }
