@@ -128,14 +128,18 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := c.negotiateTransport(ctx); err != nil {
 		return nil, err
 	}
-	var dialer zk.Dialer = net.DialTimeout
+	setup := attemptTimeout(cfg.SessionTimeout, len(members))
+	var dialer zk.Dialer = boundedDial(setup)
 	if c.useTLS {
-		dialer = c.tlsOnly(c.tls.Dialer(nil))
+		dialer = c.tlsOnly(c.tls.Dialer(dialer))
 	}
 	if cfg.SASL == SASLKerberos {
 		kc := cfg.Kerberos
 		if kc.Logger == nil {
 			kc.Logger = cfg.Logger
+		}
+		if kc.ExchangeTimeout == 0 {
+			kc.ExchangeTimeout = setup
 		}
 		a, err := sasl.New(kc)
 		if err != nil {
@@ -160,7 +164,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		go c.runOnState()
 	}
 	first := c.subscribe()
-	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, &c.hs, c.attemptFailed)),
+	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, setup, &c.hs, c.attemptFailed)),
 		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(c.log)), zk.WithEventCallback(c.onZKEvent))...)
 	if err != nil {
 		c.shutdown()

@@ -20,14 +20,43 @@ type handshake struct {
 // itself: it watches the first frame go-zookeeper reads. failed is told of every attempt that fails
 // before go-zookeeper has its ConnectResponse: the dial (TCP, TLS, service ticket) or the handshake
 // (ConnectResponse, SASL exchange).
-func observeDialer(d zk.Dialer, h *handshake, failed func(member string, err error)) zk.Dialer {
+//
+// Until the ConnectResponse is in, no deadline go-zookeeper sets may pass setup after the dial began
+// (go-zookeeper allows ten read timeouts for it): a member that accepts connections but does not
+// answer — a frozen process, a machine whose kernel still completes the TCP handshake — is given up
+// on as fast as the Java client gives up on it, and the next member is tried.
+func observeDialer(d zk.Dialer, setup time.Duration, h *handshake, failed func(member string, err error)) zk.Dialer {
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		limit := time.Now().Add(setup)
 		c, err := d(network, address, timeout)
 		if err != nil {
 			failed(address, err)
 			return nil, err
 		}
-		return &observedConn{Conn: c, h: h, member: address, failed: failed}, nil
+		return &observedConn{Conn: c, h: h, member: address, failed: failed, limit: limit}, nil
+	}
+}
+
+// attemptTimeout is how long one connection attempt may take until the session is established —
+// TCP, TLS, ConnectResponse and SASL together: the Java client's connect timeout, the session
+// timeout divided among the members.
+func attemptTimeout(sessionTimeout time.Duration, members int) time.Duration {
+	if members < 1 {
+		members = 1
+	}
+	return sessionTimeout / time.Duration(members)
+}
+
+// boundedDial dials TCP within limit and sets the connection's deadline to the end of limit, so
+// that a TLS handshake with a member that accepted but does not answer ends then too.
+func boundedDial(limit time.Duration) zk.Dialer {
+	return func(network, address string, _ time.Duration) (net.Conn, error) {
+		c, err := net.DialTimeout(network, address, limit)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(limit))
+		return c, nil
 	}
 }
 
@@ -38,7 +67,21 @@ type observedConn struct {
 	failed func(member string, err error)
 	head   []byte // bytes of the first frame seen so far
 	done   bool
+	limit  time.Time // no deadline beyond this until the ConnectResponse is in
 }
+
+func (c *observedConn) capped(t time.Time) time.Time {
+	if !c.done && (t.IsZero() || t.After(c.limit)) {
+		return c.limit
+	}
+	return t
+}
+
+// SetDeadline and SetReadDeadline keep go-zookeeper's deadlines within the attempt's limit until
+// the ConnectResponse is in. (go-zookeeper reads only from one goroutine, so done needs no lock.)
+func (c *observedConn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(c.capped(t)) }
+
+func (c *observedConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.capped(t)) }
 
 func (c *observedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
