@@ -19,7 +19,7 @@ import (
 // and Curator ÷ zksecure (above 1: zksecure is faster). Run with -benchtime=Nx (make bench: 3x).
 func BenchmarkFailover(b *testing.B) {
 	e := sharedEnv(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	gocs := newContenders(b, e, "/bench-go")
 	curcs := newContenders(b, e, "/bench-curator")
@@ -33,11 +33,33 @@ func BenchmarkFailover(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	sides := []*contenders{gocs, curcs}
+	splitBrains := 0
 	settle := func() {
 		h := &harness{env: e, cs: gocs}
 		if err := h.settle(ctx); err != nil {
 			b.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		_, err := curcs.waitLeader(wctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		// Debian's Curator 5.4: after some faults two LeaderLatch contenders both keep believing they
+		// lead, for good (no zksecure contender on that latch). Count it and start the Curator side
+		// anew, so that the next round measures failover again.
+		splitBrains++
+		b.Logf("Curator latch without a single leader (%d so far): %v", splitBrains, hacheck.LeaderAt(curcs.hist.Intervals(), time.Now()))
+		curcs.mu.Lock()
+		cur := append([]*curatorPeer(nil), curcs.curators...)
+		curcs.mu.Unlock()
+		for _, c := range cur {
+			curcs.killCurator(c)
+		}
+		for i := 0; i < 2; i++ {
+			if _, err := curcs.startCurator(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 		if _, err := curcs.waitLeader(ctx); err != nil {
 			b.Fatal(err)
@@ -145,11 +167,11 @@ func BenchmarkFailover(b *testing.B) {
 				rounded(ours), rounded(theirs))
 		})
 	}
-	for _, cs := range sides {
-		for _, o := range hacheck.Overlaps(cs.hist.Intervals(), time.Now()) {
-			b.Errorf("%s: two leaders at once: %v", cs.clusterID, o)
-		}
+	for _, o := range hacheck.Overlaps(gocs.hist.Intervals(), time.Now()) {
+		b.Errorf("zksecure: two leaders at once: %v", o)
 	}
+	overlaps := hacheck.Overlaps(curcs.hist.Intervals(), time.Now())
+	b.Logf("Curator: %d overlaps of two leaders, %d times no single leader after a fault", len(overlaps), splitBrains)
 }
 
 // recoveredAfter is the time from t0 until the end of the last leaderless gap after t0 (0 when the
