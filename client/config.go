@@ -85,10 +85,6 @@ type Config struct {
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
 	// certificate.
 	ACL acl.Provider
-	// TolerateSuspendedConnections is Flink's
-	// high-availability.zookeeper.client.tolerate-suspended-connections, for the election package:
-	// only Lost, not Suspended, revokes leadership. The client itself does not use it.
-	TolerateSuspendedConnections bool
 	// OnState, if set, is called for every connection state event, in order, from one goroutine; it
 	// must not block for long.
 	OnState func(Event)

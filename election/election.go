@@ -45,10 +45,19 @@ var (
 	ErrNotLeader = errors.New("election: not the leader")
 )
 
-// Options configures New. The zero value uses DefaultLatchPath and the client's connection policy.
+// Options configures New. The zero value uses DefaultLatchPath and the default connection policy
+// (a Suspended connection revokes leadership).
 type Options struct {
 	// LatchPath is the latch's path within the client's namespace; empty means DefaultLatchPath.
 	LatchPath string
+	// TolerateSuspendedConnections is Flink's
+	// high-availability.zookeeper.client.tolerate-suspended-connections (flinkconf.Result.Election
+	// carries it from a Flink configuration). False (the default): a Suspended connection revokes
+	// leadership at once. True: only Lost does.
+	//
+	// Warning: with true, for up to the session timeout after a partition two processes may both
+	// believe they lead (see "Connection policy" in the package documentation).
+	TolerateSuspendedConnections bool
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -77,7 +86,7 @@ func New(c *client.Client, opts Options) (*Election, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Election{c: c, latch: latch, tolerate: c.Config().TolerateSuspendedConnections,
+	return &Election{c: c, latch: latch, tolerate: opts.TolerateSuspendedConnections,
 		log: log.With("component", "zksecure/election", "latch", c.Namespace()+latch)}, nil
 }
 

@@ -32,8 +32,8 @@ func TestFlatFlinkConf(t *testing.T) {
 	if cfg.SessionTimeout != 30*time.Second || cfg.ConnectionTimeout != 10*time.Second || cfg.RetryWait != 2*time.Second || cfg.MaxRetryAttempts != 5 {
 		t.Errorf("timeouts: %v %v %v %d", cfg.SessionTimeout, cfg.ConnectionTimeout, cfg.RetryWait, cfg.MaxRetryAttempts)
 	}
-	if cfg.ACL.String() != "creator" || !cfg.TolerateSuspendedConnections {
-		t.Errorf("acl %s tolerate %v", cfg.ACL, cfg.TolerateSuspendedConnections)
+	if cfg.ACL.String() != "creator" || !r.Election.TolerateSuspendedConnections {
+		t.Errorf("acl %s tolerate %v", cfg.ACL, r.Election.TolerateSuspendedConnections)
 	}
 	if cfg.SASL != client.SASLKerberos || cfg.Kerberos.Login.Keytab != "/etc/security/keytabs/flink.keytab" ||
 		cfg.Kerberos.Login.Principal != "flink/jm1.example.com@EXAMPLE.COM" || cfg.Kerberos.Login.UseTicketCache {
@@ -82,6 +82,9 @@ func TestNestedConfigYAML(t *testing.T) {
 	if len(r.Warnings) != 0 {
 		t.Errorf("unexpected warnings %q", r.Warnings)
 	}
+	if r.Election.TolerateSuspendedConnections {
+		t.Error("tolerate-suspended-connections is missing from config.yaml, yet the election tolerates suspension")
+	}
 }
 
 func TestKerberosDecisions(t *testing.T) {
@@ -119,6 +122,7 @@ func TestKerberosDecisions(t *testing.T) {
 		"high-availability.zookeeper.client.session-timeout: soon\nhigh-availability.zookeeper.quorum: zk:2181\n",
 		"security.kerberos.login.keytab: /k\nhigh-availability.zookeeper.quorum: zk:2181\n",
 		"high-availability.type: zookeeper\n",
+		"high-availability.zookeeper.client.tolerate-suspended-connections: sometimes\nhigh-availability.zookeeper.quorum: zk:2181\n",
 	} {
 		if _, err := ParseFlat([]byte(bad)).ClientConfig(Options{}); !errors.Is(err, ErrConf) {
 			t.Errorf("%q: err = %v, want ErrConf", bad, err)

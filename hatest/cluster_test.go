@@ -28,7 +28,7 @@ type contenders struct {
 	env       *haEnv
 	hist      *hacheck.History
 	clusterID string
-	tolerate  bool // contenders keep leadership while Suspended (only Lost revokes)
+	tolerate  bool // election.Options.TolerateSuspendedConnections: contenders keep leadership while Suspended (only Lost revokes)
 
 	mu       sync.Mutex
 	peers    []*goPeer
