@@ -85,8 +85,10 @@ type Config struct {
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
 	// certificate.
 	ACL acl.Provider
-	// OnState, if set, is called for every connection state event, in order, from one goroutine; it
-	// must not block for long.
+	// OnState, if set, is called for every connection state event, in order, none dropped, from one
+	// goroutine of the client's (events queue without bound while it runs, as on a States channel);
+	// nil means no callback. Close waits until it has been called for every queued event, so it
+	// must not call Close, and a slow OnState delays Close.
 	OnState func(Event)
 	// Logger receives the client's log; nil means slog.Default(). Secrets are never logged.
 	Logger *slog.Logger
