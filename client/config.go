@@ -136,8 +136,9 @@ func (c Config) withDefaults() Config {
 // offending field.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	// bad names the field; format may use %w for a cause.
 	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: "+format, append([]any{ErrConfig, field}, args...)...)
 	}
 	if len(c.Members) == 0 {
 		return bad("Members", "no ensemble members (high-availability.zookeeper.quorum is required)")
@@ -146,7 +147,7 @@ func (c Config) Validate() error {
 	for _, m := range c.Members {
 		hp, err := NormalizeMember(m)
 		if err != nil {
-			return bad("Members", "%v", err)
+			return bad("Members", "%w", err)
 		}
 		if seen[hp] {
 			return bad("Members", "%s is listed twice", hp)
@@ -154,10 +155,10 @@ func (c Config) Validate() error {
 		seen[hp] = true
 	}
 	if err := validNamespacePart(c.Root); err != nil {
-		return bad("Root", "%v", err)
+		return bad("Root", "%w", err)
 	}
 	if err := validNamespacePart(c.ClusterID); err != nil {
-		return bad("ClusterID", "%v", err)
+		return bad("ClusterID", "%w", err)
 	}
 	for _, d := range []struct {
 		name string

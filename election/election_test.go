@@ -119,7 +119,10 @@ func TestElectionAcrossSetups(t *testing.T) {
 			if err != nil || info.Address != "http://jm-0:8081" || info.SessionID != l0.SessionID {
 				t.Fatalf("ReadLeader = %+v, %v", info, err)
 			}
-			leaderRecords := election.ObserveLeader(ctx, es[2].Client(), "rest_server")
+			leaderRecords, err := election.ObserveLeader(ctx, es[2].Client(), "rest_server")
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := <-leaderRecords; got.Address != "http://jm-0:8081" {
 				t.Fatalf("ObserveLeader first %+v", got)
 			}

@@ -2,6 +2,7 @@ package flinkconf
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,17 @@ func TestParseDuration(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", bad)
 		}
+	}
+}
+
+// A value that cannot be read keeps its cause: errors.Is finds both ErrConf and strconv's error.
+func TestDurationErrorKeepsItsCause(t *testing.T) {
+	if _, err := ParseDuration("99999999999999999999 ms"); !errors.Is(err, strconv.ErrRange) {
+		t.Errorf("ParseDuration overflow: %v, want errors.Is strconv.ErrRange", err)
+	}
+	_, err := ParseFlat([]byte("high-availability.zookeeper.quorum: zk:2181\nhigh-availability.zookeeper.client.session-timeout: 99999999999999999999\n")).ClientConfig(Options{})
+	if !errors.Is(err, ErrConf) || !errors.Is(err, strconv.ErrRange) {
+		t.Errorf("session-timeout overflow: %v, want errors.Is ErrConf and strconv.ErrRange", err)
 	}
 }
 

@@ -205,7 +205,7 @@ func durationKey(c *Conf, key string) (d time.Duration, err error) {
 	}
 	d, err = ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %v", ErrConf, key, err)
+		return 0, fmt.Errorf("%w: %s: %w", ErrConf, key, err)
 	}
 	return d, nil
 }
