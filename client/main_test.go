@@ -2,9 +2,12 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
@@ -24,7 +27,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
@@ -42,7 +45,15 @@ func TestMain(m *testing.M) {
 		}
 		zkMain, zk34, ens = zks["main"], zks["34"], zks["ens"]
 		return nil
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
@@ -84,13 +95,7 @@ func connect(t testing.TB, cfg client.Config) *client.Client {
 	return c
 }
 
-func members(s string) []string {
-	var out []string
-	for _, m := range splitComma(s) {
-		out = append(out, m)
-	}
-	return out
-}
+func members(s string) []string { return splitComma(s) }
 
 func splitComma(s string) []string {
 	var out []string

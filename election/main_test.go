@@ -2,11 +2,14 @@ package election_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
@@ -27,7 +30,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
@@ -52,7 +55,15 @@ func TestMain(m *testing.M) {
 		}
 		zk38, zk34, ensemble = zks["38"], zks["34"], zks["ensemble"]
 		return nil
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {

@@ -180,12 +180,6 @@ func (p *goPeer) fatalMsg() string {
 	return p.fatal
 }
 
-func (p *goPeer) isLeading() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.leading
-}
-
 func (p *goPeer) connectedTo() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -2,8 +2,11 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -24,7 +27,7 @@ func TestMain(m *testing.M) {
 	if parent {
 		os.Exit(code)
 	}
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code = testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		if isoErr != nil {
 			return isoErr
 		}
@@ -38,7 +41,15 @@ func TestMain(m *testing.M) {
 		}
 		env.PKI, err = s.NewPKI("pki")
 		return err
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // shared returns the package's KDC and PKI, failing the test if they could not be started.

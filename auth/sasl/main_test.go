@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -31,7 +34,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
 			Principals: []string{"zookeeper/localhost", "client", "other", "stale", "notzk/localhost"}}); err != nil {
@@ -48,7 +51,15 @@ func TestMain(m *testing.M) {
 			zk38NoSAS: {},
 		})
 		return err
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {

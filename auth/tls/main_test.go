@@ -2,8 +2,11 @@ package zktls_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -25,7 +28,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
 			return err
@@ -42,7 +45,15 @@ func TestMain(m *testing.M) {
 			srv34:        {Version: testenv.ZK34},
 		})
 		return err
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
@@ -37,7 +39,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
 			Principals: []string{"zookeeper/localhost", "flink/jm1", "flink/jm2", "notzk/localhost", "stale"}}); err != nil {
@@ -64,7 +66,15 @@ func TestMain(m *testing.M) {
 			srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 		})
 		return err
-	}))
+	})
+	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 type output struct {
