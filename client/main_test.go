@@ -22,12 +22,12 @@ var (
 	zk34   *testenv.ZooKeeper
 	// ens is a 3-member ensemble: SASL (not enforced) on its plaintext ports, TLS (clientAuth=need)
 	// with SASL on its secure ports. Tests that stop members or the KDC restore them (restore).
-	ens    *testenv.ZooKeeper
-	envErr error
+	ens     *testenv.ZooKeeper
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 func TestMain(m *testing.M) {
-	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
@@ -46,7 +46,8 @@ func TestMain(m *testing.M) {
 		zkMain, zk34, ens = zks["main"], zks["34"], zks["ens"]
 		return nil
 	})
-	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
@@ -58,9 +59,7 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 func kerberos(t testing.TB, principal string) sasl.Config {

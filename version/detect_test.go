@@ -23,12 +23,12 @@ import (
 var (
 	pki        *testenv.PKI
 	zk38, zk34 *testenv.ZooKeeper
-	envErr     error
+	testEnv    *testenv.Shared // set up by the first test that needs it
 	clientTLS  *zktls.Client
 )
 
 func TestMain(m *testing.M) {
-	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if pki, err = s.NewPKI("pki"); err != nil {
 			return err
@@ -44,7 +44,8 @@ func TestMain(m *testing.M) {
 		clientTLS, err = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
 		return err
 	})
-	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
@@ -56,9 +57,7 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 func TestDetectReportsEachMember(t *testing.T) {

@@ -15,7 +15,7 @@ var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
 	servers map[string]*testenv.ZooKeeper
-	envErr  error
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 const (
@@ -28,7 +28,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	code := testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
 			return err
@@ -46,7 +46,8 @@ func TestMain(m *testing.M) {
 		})
 		return err
 	})
-	// After RunMain has stopped the servers: no goroutine of the tests may remain.
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
@@ -58,7 +59,5 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
