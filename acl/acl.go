@@ -13,7 +13,7 @@ import (
 
 // ErrNoIdentity is returned when a creator-only ACL is asked for by a session that will have no
 // authenticated identity: the server would answer InvalidACL (-114) to every create.
-var ErrNoIdentity = errors.New("creator-only ACLs need an authenticated identity (SASL or a TLS client certificate)")
+var ErrNoIdentity = errors.New("acl: creator-only ACLs need an authenticated identity (SASL or a TLS client certificate)")
 
 // Provider gives the ACL of every node a client creates.
 type Provider interface {

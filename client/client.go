@@ -86,7 +86,7 @@ type Client struct {
 	authErr    error
 	attemptErr error // the latest failed connection attempt since the last session event
 	closed     bool
-	onState    chan Event // serializes OnState calls
+	onStateEnd chan struct{} // closed when the OnState goroutine has returned; nil without OnState
 	done       chan struct{}
 }
 
@@ -159,10 +159,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		a.OnFailure(c.authFailed)
 		dialer = a.Dialer(dialer)
 	}
-	if cfg.OnState != nil {
-		c.onState = make(chan Event, 64)
-		go c.runOnState()
-	}
+	c.startOnState()
 	first := c.subscribe()
 	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, setup, &c.hs, c.attemptFailed)),
 		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(c.log)), zk.WithEventCallback(c.onZKEvent))...)
@@ -392,32 +389,24 @@ func (c *Client) emitLocked(e Event) {
 	for s := range c.subs {
 		s.push(e)
 	}
-	if c.onState != nil {
-		select {
-		case c.onState <- e:
-		default:
-			// Never drop: hand over from a goroutine when the callback falls behind.
-			go func() { c.onState <- e }()
-		}
-	}
 }
 
-func (c *Client) runOnState() {
-	for {
-		select {
-		case e := <-c.onState:
-			c.cfg.OnState(e)
-		case <-c.done:
-			for {
-				select {
-				case e := <-c.onState:
-					c.cfg.OnState(e)
-				default:
-					return
-				}
-			}
-		}
+// startOnState feeds Config.OnState from a subscriber of its own, like a States channel: one
+// goroutine, every event in order, none dropped (the subscriber's queue is unbounded, so the
+// producer never blocks). The subscriber is closed with the others by shutdown; the goroutine then
+// delivers what is queued and ends, and shutdown waits for that. Call it before the first event.
+func (c *Client) startOnState() {
+	if c.cfg.OnState == nil {
+		return
 	}
+	s := c.subscribe()
+	c.onStateEnd = make(chan struct{})
+	go func() {
+		defer close(c.onStateEnd)
+		for e := range s.out {
+			c.cfg.OnState(e)
+		}
+	}()
 }
 
 func (c *Client) subscribe() *subscriber {
@@ -504,11 +493,16 @@ func (c *Client) Err() error {
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Close ends the session (its ephemeral nodes go at once) and closes every States channel after
-// delivering what is queued. Safe to call more than once.
+// delivering what is queued. With Config.OnState, Close returns once OnState has been called for
+// every queued event and has returned: no OnState call happens after Close. Safe to call more than
+// once, from several goroutines; never from OnState itself (Close would wait for its caller).
 func (c *Client) Close() {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		if c.onStateEnd != nil {
+			<-c.onStateEnd // another Close is delivering the last events
+		}
 		return
 	}
 	c.closed = true
@@ -537,5 +531,8 @@ func (c *Client) shutdown() {
 	}
 	if c.auth != nil {
 		c.auth.Close()
+	}
+	if c.onStateEnd != nil {
+		<-c.onStateEnd
 	}
 }

@@ -85,12 +85,10 @@ type Config struct {
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
 	// certificate.
 	ACL acl.Provider
-	// TolerateSuspendedConnections is Flink's
-	// high-availability.zookeeper.client.tolerate-suspended-connections, for the election package:
-	// only Lost, not Suspended, revokes leadership. The client itself does not use it.
-	TolerateSuspendedConnections bool
-	// OnState, if set, is called for every connection state event, in order, from one goroutine; it
-	// must not block for long.
+	// OnState, if set, is called for every connection state event, in order, none dropped, from one
+	// goroutine of the client's (events queue without bound while it runs, as on a States channel);
+	// nil means no callback. Close waits until it has been called for every queued event, so it
+	// must not call Close, and a slow OnState delays Close.
 	OnState func(Event)
 	// Logger receives the client's log; nil means slog.Default(). Secrets are never logged.
 	Logger *slog.Logger
@@ -138,8 +136,9 @@ func (c Config) withDefaults() Config {
 // offending field.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	// bad names the field; format may use %w for a cause.
 	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: "+format, append([]any{ErrConfig, field}, args...)...)
 	}
 	if len(c.Members) == 0 {
 		return bad("Members", "no ensemble members (high-availability.zookeeper.quorum is required)")
@@ -148,7 +147,7 @@ func (c Config) Validate() error {
 	for _, m := range c.Members {
 		hp, err := NormalizeMember(m)
 		if err != nil {
-			return bad("Members", "%v", err)
+			return bad("Members", "%w", err)
 		}
 		if seen[hp] {
 			return bad("Members", "%s is listed twice", hp)
@@ -156,10 +155,10 @@ func (c Config) Validate() error {
 		seen[hp] = true
 	}
 	if err := validNamespacePart(c.Root); err != nil {
-		return bad("Root", "%v", err)
+		return bad("Root", "%w", err)
 	}
 	if err := validNamespacePart(c.ClusterID); err != nil {
-		return bad("ClusterID", "%v", err)
+		return bad("ClusterID", "%w", err)
 	}
 	for _, d := range []struct {
 		name string

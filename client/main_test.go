@@ -2,9 +2,12 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
@@ -19,12 +22,12 @@ var (
 	zk34   *testenv.ZooKeeper
 	// ens is a 3-member ensemble: SASL (not enforced) on its plaintext ports, TLS (clientAuth=need)
 	// with SASL on its secure ports. Tests that stop members or the KDC restore them (restore).
-	ens    *testenv.ZooKeeper
-	envErr error
+	ens     *testenv.ZooKeeper
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
@@ -42,14 +45,21 @@ func TestMain(m *testing.M) {
 		}
 		zkMain, zk34, ens = zks["main"], zks["34"], zks["ens"]
 		return nil
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 func kerberos(t testing.TB, principal string) sasl.Config {
@@ -84,13 +94,7 @@ func connect(t testing.TB, cfg client.Config) *client.Client {
 	return c
 }
 
-func members(s string) []string {
-	var out []string
-	for _, m := range splitComma(s) {
-		out = append(out, m)
-	}
-	return out
-}
+func members(s string) []string { return splitComma(s) }
 
 func splitComma(s string) []string {
 	var out []string

@@ -51,7 +51,7 @@ type namespace struct{ base string }
 // full maps "/x" to base+"/x" and "/" to base.
 func (n namespace) full(p string) (string, error) {
 	if err := cleanPath(p); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrPath, err)
+		return "", fmt.Errorf("%w: %w", ErrPath, err)
 	}
 	if p == "/" {
 		return n.base, nil

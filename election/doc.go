@@ -13,7 +13,7 @@
 //
 // By default a Suspended connection revokes leadership at once: the leader cannot know whether its
 // session — and so its latch node — still exists, and another contender may already lead. With
-// client.Config.TolerateSuspendedConnections (Flink's
+// Options.TolerateSuspendedConnections (Flink's
 // high-availability.zookeeper.client.tolerate-suspended-connections) only Lost revokes it: fewer
 // failovers on short network blips, at the price of a window, up to the session timeout, in which two
 // processes may both believe they lead. Choose tolerance only when the work a leader does is safe to

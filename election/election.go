@@ -43,12 +43,24 @@ var (
 	ErrNodeDeleted = errors.New("election: latch node deleted")
 	// ErrNotLeader: Publish after leadership ended.
 	ErrNotLeader = errors.New("election: not the leader")
+	// ErrInvalidComponent: a component name that is not one path segment (or is "latch"), returned
+	// at once by Publish, ReadLeader and ObserveLeader.
+	ErrInvalidComponent = errors.New("election: invalid component")
 )
 
-// Options configures New. The zero value uses DefaultLatchPath and the client's connection policy.
+// Options configures New. The zero value uses DefaultLatchPath and the default connection policy
+// (a Suspended connection revokes leadership).
 type Options struct {
 	// LatchPath is the latch's path within the client's namespace; empty means DefaultLatchPath.
 	LatchPath string
+	// TolerateSuspendedConnections is Flink's
+	// high-availability.zookeeper.client.tolerate-suspended-connections (flinkconf.Result.Election
+	// carries it from a Flink configuration). False (the default): a Suspended connection revokes
+	// leadership at once. True: only Lost does.
+	//
+	// Warning: with true, for up to the session timeout after a partition two processes may both
+	// believe they lead (see "Connection policy" in the package documentation).
+	TolerateSuspendedConnections bool
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -77,7 +89,7 @@ func New(c *client.Client, opts Options) (*Election, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Election{c: c, latch: latch, tolerate: c.Config().TolerateSuspendedConnections,
+	return &Election{c: c, latch: latch, tolerate: opts.TolerateSuspendedConnections,
 		log: log.With("component", "zksecure/election", "latch", c.Namespace()+latch)}, nil
 }
 
@@ -854,7 +866,7 @@ func infoPath(component string) string { return "/leader/" + component + "/conne
 
 func validComponent(c string) error {
 	if c == "" || strings.ContainsAny(c, "/\x00") || c == "." || c == ".." || c == "latch" {
-		return fmt.Errorf("election: component %q must be one path segment (rest_server, dispatcher, resource_manager, a job id) and not \"latch\"", c)
+		return fmt.Errorf("%w: %q must be one path segment (rest_server, dispatcher, resource_manager, a job id) and not \"latch\"", ErrInvalidComponent, c)
 	}
 	return nil
 }
@@ -864,7 +876,7 @@ func validComponent(c string) error {
 // leadership's latch node still exists. A record of another session is replaced. Publish never
 // succeeds once Done is closed: it refuses (ErrNotLeader) after that, and before sending anything
 // while the connection is not up; a write that lands while leadership ends is undone and reported
-// as ErrNotLeader.
+// as ErrNotLeader. An invalid component is an error wrapping ErrInvalidComponent.
 func (l *Leadership) Publish(ctx context.Context, component, address string) error {
 	if err := validComponent(component); err != nil {
 		return err
@@ -981,7 +993,7 @@ func (l *Leadership) nodeGone(ctx context.Context) bool {
 }
 
 // ReadLeader returns the leader record Flink (or a Leadership) published for component, or
-// ErrNoLeader.
+// ErrNoLeader. An invalid component is an error wrapping ErrInvalidComponent.
 func ReadLeader(ctx context.Context, c *client.Client, component string) (LeaderInfo, error) {
 	if err := validComponent(component); err != nil {
 		return LeaderInfo{}, err
@@ -997,14 +1009,16 @@ func ReadLeader(ctx context.Context, c *client.Client, component string) (Leader
 }
 
 // ObserveLeader reports component's leader record: the current one first (zero LeaderInfo when there
-// is none), then every change. The channel closes when ctx ends or the client closes.
-func ObserveLeader(ctx context.Context, c *client.Client, component string) <-chan LeaderInfo {
+// is none), then every change. The channel closes when ctx ends or the client closes. An invalid
+// component is reported as ReadLeader reports it: an error wrapping ErrInvalidComponent, returned
+// at once (with a nil channel, and nothing started).
+func ObserveLeader(ctx context.Context, c *client.Client, component string) (<-chan LeaderInfo, error) {
+	if err := validComponent(component); err != nil {
+		return nil, err
+	}
 	out := make(chan LeaderInfo)
 	go func() {
 		defer close(out)
-		if validComponent(component) != nil {
-			return
-		}
 		p := infoPath(component)
 		var last []byte
 		first := true
@@ -1051,7 +1065,7 @@ func ObserveLeader(ctx context.Context, c *client.Client, component string) <-ch
 			}
 		}
 	}()
-	return out
+	return out, nil
 }
 
 // Client returns the client the election runs on.

@@ -19,7 +19,12 @@ import (
 
 func newElection(t testing.TB, c *client.Client) *election.Election {
 	t.Helper()
-	e, err := election.New(c, election.Options{})
+	return newElectionWith(t, c, election.Options{})
+}
+
+func newElectionWith(t testing.TB, c *client.Client, opts election.Options) *election.Election {
+	t.Helper()
+	e, err := election.New(c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +119,10 @@ func TestElectionAcrossSetups(t *testing.T) {
 			if err != nil || info.Address != "http://jm-0:8081" || info.SessionID != l0.SessionID {
 				t.Fatalf("ReadLeader = %+v, %v", info, err)
 			}
-			leaderRecords := election.ObserveLeader(ctx, es[2].Client(), "rest_server")
+			leaderRecords, err := election.ObserveLeader(ctx, es[2].Client(), "rest_server")
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := <-leaderRecords; got.Address != "http://jm-0:8081" {
 				t.Fatalf("ObserveLeader first %+v", got)
 			}
@@ -219,9 +227,7 @@ func TestConnectionPolicies(t *testing.T) {
 		t.Run(fmt.Sprintf("tolerate=%v", tolerate), func(t *testing.T) {
 			cluster := fmt.Sprintf("policy-%v", tolerate)
 			proxy := testenv.NewProxy(t, zk38.Members[0].Addr())
-			cfg := s.config(cluster, proxy.Addr)
-			cfg.TolerateSuspendedConnections = tolerate
-			leader := newElection(t, connect(t, cfg))
+			leader := newElectionWith(t, connect(t, s.config(cluster, proxy.Addr)), election.Options{TolerateSuspendedConnections: tolerate})
 			other := newElection(t, connect(t, s.config(cluster)))
 			l := await(t, campaignAsync(t, leader, ctx, "behind-proxy"), "leader")
 			next := campaignAsync(t, other, ctx, "other")

@@ -131,11 +131,11 @@ func TestQuorumLossLostThenSameSession(t *testing.T) {
 			// as it loses quorum fails the client closed (AuthFailed; see the report on auth/sasl),
 			// which is not what this test is about.
 			cfg := setups[1].config(cluster, members...)
-			cfg.SessionTimeout, cfg.RetryWait, cfg.TolerateSuspendedConnections = sessionTimeout, 200*time.Millisecond, tolerate
+			cfg.SessionTimeout, cfg.RetryWait = sessionTimeout, 200*time.Millisecond
 			name := fmt.Sprintf("tolerate-%v-%d", tolerate, i)
 			cfg.OnState = func(ev client.Event) { t.Logf("%s: %s", name, ev) } // shown when the test fails
 			c := connect(t, cfg)
-			k := &contender{name: name, c: c, e: newElection(t, c)}
+			k := &contender{name: name, c: c, e: newElectionWith(t, c, election.Options{TolerateSuspendedConnections: tolerate})}
 			pair, all = append(pair, k), append(all, k)
 		}
 		pairs = append(pairs, pair)
@@ -651,10 +651,10 @@ func TestPublishNeverSucceedsAfterDone(t *testing.T) {
 		cluster := uniqueCluster("publish-suspended")
 		proxy := testenv.NewProxy(t, zk38.Members[0].Addr())
 		cfg := s.config(cluster, proxy.Addr)
-		cfg.SessionTimeout, cfg.TolerateSuspendedConnections = 6*time.Second, true
+		cfg.SessionTimeout = 6 * time.Second
 		c := connect(t, cfg)
 		reader := connect(t, s.config(cluster))
-		l := await(t, campaignAsync(t, newElection(t, c), ctx, "leader"), "leader")
+		l := await(t, campaignAsync(t, newElectionWith(t, c, election.Options{TolerateSuspendedConnections: true}), ctx, "leader"), "leader")
 		sid := c.SessionID()
 		proxy.Block()
 		waitUntil(t, ctx, "suspended", func() bool { return c.State() == client.Suspended })
@@ -694,10 +694,11 @@ func TestSessionExpiryIsTheCause(t *testing.T) {
 	cluster := uniqueCluster("expired")
 	hp := newHoldProxy(t, zk38.Members[0].Addr())
 	cfg := s.config(cluster, hp.Addr)
-	cfg.SessionTimeout, cfg.TolerateSuspendedConnections = 3*time.Second, true // only Lost revokes
+	cfg.SessionTimeout = 3 * time.Second
 	c := connect(t, cfg)
 	watcher := newElection(t, connect(t, s.config(cluster)))
-	l := await(t, campaignAsync(t, newElection(t, c), ctx, "leader"), "leader")
+	tolerant := newElectionWith(t, c, election.Options{TolerateSuspendedConnections: true}) // only Lost revokes
+	l := await(t, campaignAsync(t, tolerant, ctx, "leader"), "leader")
 	release := hp.blackhole()
 	defer release()
 	waitUntil(t, ctx, "the server expires the session", func() bool {

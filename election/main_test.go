@@ -2,11 +2,14 @@ package election_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
@@ -21,13 +24,13 @@ var (
 	// ensemble is a 3-member ensemble with a short tickTime, for the quorum-loss tests (members are
 	// frozen and thawed, never killed).
 	ensemble     *testenv.ZooKeeper
-	envErr       error
+	testEnv      *testenv.Shared // set up by the first test that needs it
 	clientKeytab string
 	jaasFile     string
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client", "other"}}); err != nil {
 			return err
@@ -52,14 +55,21 @@ func TestMain(m *testing.M) {
 		}
 		zk38, zk34, ensemble = zks["38"], zks["34"], zks["ensemble"]
 		return nil
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 // setup is one security flavour of the same election tests.

@@ -2,6 +2,7 @@ package election
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -64,6 +65,25 @@ func TestSortKeyMatchesCurator(t *testing.T) {
 	for i := range want {
 		if nodes[i] != want[i] {
 			t.Fatalf("sorted %v, want %v", nodes, want)
+		}
+	}
+}
+
+// An invalid component is reported the same way by ReadLeader, ObserveLeader and Publish: an error
+// wrapping ErrInvalidComponent, at once, before the client is used (so a nil client suffices).
+func TestInvalidComponentIsAnError(t *testing.T) {
+	ctx := context.Background()
+	for _, comp := range []string{"", "a/b", ".", "..", "latch", "x\x00y"} {
+		if _, err := ReadLeader(ctx, nil, comp); !errors.Is(err, ErrInvalidComponent) {
+			t.Errorf("ReadLeader(%q): %v, want ErrInvalidComponent", comp, err)
+		}
+		ch, err := ObserveLeader(ctx, nil, comp)
+		if !errors.Is(err, ErrInvalidComponent) || ch != nil {
+			t.Errorf("ObserveLeader(%q): %v, %v; want ErrInvalidComponent and no channel", comp, ch, err)
+		}
+		l := &Leadership{}
+		if err := l.Publish(ctx, comp, "http://x:8081"); !errors.Is(err, ErrInvalidComponent) {
+			t.Errorf("Publish(%q): %v, want ErrInvalidComponent", comp, err)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q: %v", s, err)
+		return 0, fmt.Errorf("%q: %w", s, err)
 	}
 	unit := strings.ToLower(strings.TrimLeftFunc(t[i:], unicode.IsSpace))
 	if unit == "" {

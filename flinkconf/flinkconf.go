@@ -1,7 +1,7 @@
 // Package flinkconf reads a Flink configuration — conf/flink-conf.yaml (flat "key: value", Flink's
 // own line rules) or conf/config.yaml (nested standard YAML, Flink 1.19+) — and maps its
-// high-availability, ZooKeeper and Kerberos keys onto a client.Config, with warnings for what a
-// user most likely got wrong.
+// high-availability, ZooKeeper and Kerberos keys onto a client.Config (and the leader-election
+// policy onto election.Options), with warnings for what a user most likely got wrong.
 package flinkconf
 
 import (

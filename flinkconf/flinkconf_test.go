@@ -2,6 +2,7 @@ package flinkconf
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,8 +33,8 @@ func TestFlatFlinkConf(t *testing.T) {
 	if cfg.SessionTimeout != 30*time.Second || cfg.ConnectionTimeout != 10*time.Second || cfg.RetryWait != 2*time.Second || cfg.MaxRetryAttempts != 5 {
 		t.Errorf("timeouts: %v %v %v %d", cfg.SessionTimeout, cfg.ConnectionTimeout, cfg.RetryWait, cfg.MaxRetryAttempts)
 	}
-	if cfg.ACL.String() != "creator" || !cfg.TolerateSuspendedConnections {
-		t.Errorf("acl %s tolerate %v", cfg.ACL, cfg.TolerateSuspendedConnections)
+	if cfg.ACL.String() != "creator" || !r.Election.TolerateSuspendedConnections {
+		t.Errorf("acl %s tolerate %v", cfg.ACL, r.Election.TolerateSuspendedConnections)
 	}
 	if cfg.SASL != client.SASLKerberos || cfg.Kerberos.Login.Keytab != "/etc/security/keytabs/flink.keytab" ||
 		cfg.Kerberos.Login.Principal != "flink/jm1.example.com@EXAMPLE.COM" || cfg.Kerberos.Login.UseTicketCache {
@@ -82,6 +83,9 @@ func TestNestedConfigYAML(t *testing.T) {
 	if len(r.Warnings) != 0 {
 		t.Errorf("unexpected warnings %q", r.Warnings)
 	}
+	if r.Election.TolerateSuspendedConnections {
+		t.Error("tolerate-suspended-connections is missing from config.yaml, yet the election tolerates suspension")
+	}
 }
 
 func TestKerberosDecisions(t *testing.T) {
@@ -119,6 +123,7 @@ func TestKerberosDecisions(t *testing.T) {
 		"high-availability.zookeeper.client.session-timeout: soon\nhigh-availability.zookeeper.quorum: zk:2181\n",
 		"security.kerberos.login.keytab: /k\nhigh-availability.zookeeper.quorum: zk:2181\n",
 		"high-availability.type: zookeeper\n",
+		"high-availability.zookeeper.client.tolerate-suspended-connections: sometimes\nhigh-availability.zookeeper.quorum: zk:2181\n",
 	} {
 		if _, err := ParseFlat([]byte(bad)).ClientConfig(Options{}); !errors.Is(err, ErrConf) {
 			t.Errorf("%q: err = %v, want ErrConf", bad, err)
@@ -136,6 +141,17 @@ func TestParseDuration(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", bad)
 		}
+	}
+}
+
+// A value that cannot be read keeps its cause: errors.Is finds both ErrConf and strconv's error.
+func TestDurationErrorKeepsItsCause(t *testing.T) {
+	if _, err := ParseDuration("99999999999999999999 ms"); !errors.Is(err, strconv.ErrRange) {
+		t.Errorf("ParseDuration overflow: %v, want errors.Is strconv.ErrRange", err)
+	}
+	_, err := ParseFlat([]byte("high-availability.zookeeper.quorum: zk:2181\nhigh-availability.zookeeper.client.session-timeout: 99999999999999999999\n")).ClientConfig(Options{})
+	if !errors.Is(err, ErrConf) || !errors.Is(err, strconv.ErrRange) {
+		t.Errorf("session-timeout overflow: %v, want errors.Is ErrConf and strconv.ErrRange", err)
 	}
 }
 

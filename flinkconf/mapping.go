@@ -11,6 +11,7 @@ import (
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/election"
 )
 
 // Keys of DESIGN.md §8 and the other keys Flink defines under the watched prefixes.
@@ -76,9 +77,17 @@ type Options struct {
 	SystemProperties map[string]string
 }
 
-// Result is a client configuration derived from a Flink configuration.
+// Result is a client configuration, and the election's options, derived from a Flink configuration.
 type Result struct {
 	Config client.Config
+	// Election holds the election policy the configuration sets:
+	// TolerateSuspendedConnections from high-availability.zookeeper.client.tolerate-suspended-connections
+	// (false when the key is missing, as in Flink). Pass it to election.New on a client connected
+	// with Config, setting LatchPath and Logger on the copy if needed:
+	//
+	//	c, err := client.Connect(ctx, r.Config)
+	//	e, err := election.New(c, r.Election)
+	Election election.Options
 	// HAType is the high-availability mode Flink would use ("zookeeper", "none", ...).
 	HAType string
 	// StorageDir is high-availability.storageDir ("" when missing).
@@ -91,7 +100,7 @@ type Result struct {
 	Warnings []string
 }
 
-// ClientConfig maps the configuration onto a client.Config. Errors are for values that cannot be
+// ClientConfig maps the configuration onto a client.Config and election.Options. Errors are for values that cannot be
 // interpreted (they name the key); likely mistakes are warnings.
 func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 	r := &Result{}
@@ -169,7 +178,7 @@ func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 		}
 	}
 	if v := get(KeyTolerateSuspended); v != "" {
-		if cfg.TolerateSuspendedConnections, err = parseBool(KeyTolerateSuspended, v); err != nil {
+		if r.Election.TolerateSuspendedConnections, err = parseBool(KeyTolerateSuspended, v); err != nil {
 			return nil, err
 		}
 	}
@@ -196,7 +205,7 @@ func durationKey(c *Conf, key string) (d time.Duration, err error) {
 	}
 	d, err = ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %v", ErrConf, key, err)
+		return 0, fmt.Errorf("%w: %s: %w", ErrConf, key, err)
 	}
 	return d, nil
 }

@@ -28,7 +28,7 @@ type contenders struct {
 	env       *haEnv
 	hist      *hacheck.History
 	clusterID string
-	tolerate  bool // contenders keep leadership while Suspended (only Lost revokes)
+	tolerate  bool // election.Options.TolerateSuspendedConnections: contenders keep leadership while Suspended (only Lost revokes)
 
 	mu       sync.Mutex
 	peers    []*goPeer
@@ -178,12 +178,6 @@ func (p *goPeer) fatalMsg() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.fatal
-}
-
-func (p *goPeer) isLeading() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.leading
 }
 
 func (p *goPeer) connectedTo() string {

@@ -34,7 +34,7 @@ type peerConfig struct {
 	CertFile       string
 	KeyFile        string
 	SessionTimeout time.Duration
-	Tolerate       bool
+	Tolerate       bool // election.Options.TolerateSuspendedConnections of the peer's election
 	LogFile        string
 }
 
@@ -72,11 +72,10 @@ func runPeer(raw string) int {
 		SessionTimeout:    cfg.SessionTimeout,
 		ConnectionTimeout: 30 * time.Second,
 		// Flink's defaults scaled to the 4 s session timeout: a 5 s retry wait against 60 s.
-		RetryWait:                    cfg.SessionTimeout / 12,
-		SASL:                         client.SASLKerberos,
-		Kerberos:                     sasl.Config{Login: sasl.Login{Principal: cfg.Principal, Keytab: cfg.Keytab, Krb5Conf: cfg.Krb5Conf}},
-		Logger:                       logger,
-		TolerateSuspendedConnections: cfg.Tolerate,
+		RetryWait: cfg.SessionTimeout / 12,
+		SASL:      client.SASLKerberos,
+		Kerberos:  sasl.Config{Login: sasl.Login{Principal: cfg.Principal, Keytab: cfg.Keytab, Krb5Conf: cfg.Krb5Conf}},
+		Logger:    logger,
 	}
 	if cfg.CAFile != "" {
 		ccfg.TLS = &zktls.Config{CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile}
@@ -99,7 +98,7 @@ func runPeer(raw string) int {
 	}()
 	out.line("ready %d %x", us(time.Now()), c.SessionID())
 
-	e, err := election.New(c, election.Options{Logger: logger})
+	e, err := election.New(c, election.Options{Logger: logger, TolerateSuspendedConnections: cfg.Tolerate})
 	if err != nil {
 		out.line("fatal election: %v", err)
 		return 1

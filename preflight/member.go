@@ -249,9 +249,9 @@ func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Res
 		var ae *sasl.AuthError
 		if errors.As(err, &ae) {
 			switch ae.Code {
-			case -115:
+			case sasl.CodeAuthFailed:
 				res.Message = "AUTH_FAILED: " + res.Message
-			case -124:
+			case sasl.CodeSASLRequired:
 				res.Message = "AUTH_FAILED (the server enforces SASL): " + res.Message
 			}
 		}

@@ -2,8 +2,11 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -17,14 +20,14 @@ type sharedEnv struct {
 }
 
 var env *sharedEnv
-var envErr error
+var testEnv *testenv.Shared // set up by the first test that needs it
 
 func TestMain(m *testing.M) {
 	code, parent, isoErr := testenv.Isolate()
 	if parent {
 		os.Exit(code)
 	}
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		if isoErr != nil {
 			return isoErr
 		}
@@ -38,14 +41,21 @@ func TestMain(m *testing.M) {
 		}
 		env.PKI, err = s.NewPKI("pki")
 		return err
-	}))
+	})
+	code = testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // shared returns the package's KDC and PKI, failing the test if they could not be started.
 func shared(t *testing.T) *sharedEnv {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("shared test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 	return env
 }

@@ -157,7 +157,10 @@ func (n *Network) AddHosts(role HostRole, shorts ...string) ([]Host, error) {
 			}
 			select {
 			case <-ctx.Done():
-				return nil, fmt.Errorf("testenv: %s does not resolve after writing %s: %v", h.Name, n.HostsFile, err)
+				if err != nil {
+					return nil, fmt.Errorf("testenv: %s does not resolve after writing %s: %w", h.Name, n.HostsFile, err)
+				}
+				return nil, fmt.Errorf("testenv: %s resolves to %v, not %s, after writing %s", h.Name, addrs, h.Addr, n.HostsFile)
 			case <-time.After(50 * time.Millisecond):
 			}
 		}

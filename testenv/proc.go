@@ -241,13 +241,13 @@ func waitFor(ctx context.Context, interval time.Duration, exited <-chan struct{}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (last: %v)", ctx.Err(), last)
+			return fmt.Errorf("%w (last: %w)", ctx.Err(), last)
 		case <-exited:
 			// One more try: the condition may have been met just before the exit.
 			if err := cond(); err == nil {
 				return nil
 			}
-			return fmt.Errorf("process exited (last: %v)", last)
+			return fmt.Errorf("process exited (last: %w)", last)
 		case <-time.After(interval):
 		}
 	}

@@ -13,16 +13,96 @@ import (
 // M is what RunMain needs of *testing.M.
 type M interface{ Run() int }
 
-// Shared is a test package's shared environment, built once by RunMain's setup: every KDC and cluster
-// started through it is closed after the tests, and its logs are printed when a test failed.
+// Shared is a test package's shared environment, built once by its setup function: every KDC and
+// cluster started through it is closed after the tests, and its logs are printed when a test
+// failed. Make one with NewShared (set up lazily, by the first test that calls Require) or use
+// RunMain (set up before the tests).
 type Shared struct {
-	// Dir is a temporary folder, removed after the tests.
+	// Dir is a temporary folder, made just before setup runs and removed after the tests.
 	Dir string
+
+	setup   func(ctx context.Context, s *Shared) error
+	once    sync.Once
+	err     error // the dependency check's or the setup's error
+	started bool  // setup began: there is something to clean up
 
 	mu       sync.Mutex
 	kdcs     []*KDC
 	clusters map[string]*ZooKeeper
 	networks []*Network
+}
+
+// NewShared returns a package's shared environment, which setup builds on first use: the first
+// Require checks the dependencies, makes Dir and calls setup; a package's unit tests, which never
+// call Require, run without any server. Run it from TestMain with Run:
+//
+//	var shared = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error { ... })
+//
+//	func TestMain(m *testing.M) { os.Exit(shared.Run(m)) }
+//
+//	func TestSomething(t *testing.T) {
+//		shared.Require(t) // the first call sets up; every call fails t if that failed
+//		...
+//	}
+func NewShared(setup func(ctx context.Context, s *Shared) error) *Shared {
+	return &Shared{setup: setup, clusters: map[string]*ZooKeeper{}}
+}
+
+// start sets the environment up once; every call returns that one attempt's error.
+func (s *Shared) start() error {
+	s.once.Do(func() {
+		if err := Check(); err != nil {
+			s.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "zksecure-tests-")
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.mu.Lock()
+		s.Dir, s.started = dir, true
+		s.mu.Unlock()
+		s.err = s.setup(context.Background(), s)
+	})
+	return s.err
+}
+
+// Require sets the environment up if no test has yet (concurrent callers wait for that one setup),
+// and fails t — in every test that calls it, never skipping — when a dependency is missing or the
+// setup failed.
+func (s *Shared) Require(t TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatalf("test environment: %v", err)
+	}
+}
+
+// Run runs the tests (m.Run), then, if a test set the environment up, prints its logs when a test
+// failed and closes and removes everything (Dir is kept when ZKSECURE_TESTENV_KEEP is set). It
+// returns the exit code for os.Exit.
+func (s *Shared) Run(m M) int {
+	code := m.Run()
+	s.finish(code)
+	return code
+}
+
+func (s *Shared) finish(code int) {
+	s.mu.Lock()
+	started, dir := s.started, s.Dir
+	s.mu.Unlock()
+	if !started {
+		return
+	}
+	if code != 0 {
+		s.DumpLogs(os.Stderr)
+	}
+	s.close()
+	if os.Getenv("ZKSECURE_TESTENV_KEEP") != "" { // for a post-mortem of the servers' files
+		fmt.Fprintf(os.Stderr, "testenv: kept %s (ZKSECURE_TESTENV_KEEP is set)\n", dir)
+	} else {
+		os.RemoveAll(dir)
+	}
 }
 
 // NewNetwork makes the network of an isolated run (see NewNetwork and Isolate) in Dir/net-<domain>
@@ -105,7 +185,7 @@ func (s *Shared) close() {
 	}
 }
 
-// RunMain runs a package's tests around a shared environment, for TestMain:
+// RunMain runs a package's tests around a shared environment set up before the tests, for TestMain:
 //
 //	var envErr error
 //	func TestMain(m *testing.M) {
@@ -115,28 +195,10 @@ func (s *Shared) close() {
 // It checks the dependencies, makes the temporary folder and calls setup; a setup error (or a missing
 // dependency) is stored in *setupErr before the tests run, so that every test that needs the
 // environment fails with it rather than skipping. After the tests it prints the logs if any failed,
-// and closes and removes everything. It returns the exit code for os.Exit.
+// and closes and removes everything. It returns the exit code for os.Exit. NewShared is the same,
+// set up by the first test that needs it.
 func RunMain(m M, setupErr *error, setup func(ctx context.Context, s *Shared) error) int {
-	dir, err := os.MkdirTemp("", "zksecure-tests-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	s := &Shared{Dir: dir, clusters: map[string]*ZooKeeper{}}
-	if os.Getenv("ZKSECURE_TESTENV_KEEP") != "" { // for a post-mortem of the servers' files
-		defer fmt.Fprintf(os.Stderr, "testenv: kept %s (ZKSECURE_TESTENV_KEEP is set)\n", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	defer s.close()
-	if err := Check(); err != nil {
-		*setupErr = err
-	} else {
-		*setupErr = setup(context.Background(), s)
-	}
-	code := m.Run()
-	if code != 0 {
-		s.DumpLogs(os.Stderr)
-	}
-	return code
+	s := NewShared(setup)
+	*setupErr = s.start()
+	return s.Run(m)
 }

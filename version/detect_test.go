@@ -3,6 +3,7 @@ package version_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"go.uber.org/goleak"
 
 	zktls "github.com/zksecure/zksecure/auth/tls"
 	"github.com/zksecure/zksecure/internal/hostprovider"
@@ -20,12 +23,12 @@ import (
 var (
 	pki        *testenv.PKI
 	zk38, zk34 *testenv.ZooKeeper
-	envErr     error
+	testEnv    *testenv.Shared // set up by the first test that needs it
 	clientTLS  *zktls.Client
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if pki, err = s.NewPKI("pki"); err != nil {
 			return err
@@ -40,14 +43,21 @@ func TestMain(m *testing.M) {
 		zk38, zk34 = zks["38"], zks["34"]
 		clientTLS, err = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
 		return err
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 func TestDetectReportsEachMember(t *testing.T) {

@@ -208,7 +208,7 @@ func (a *Authenticator) exchange(rw io.ReadWriter, member, spn string, tkt messa
 		}
 		out, done, err := g.step(reply)
 		if err != nil {
-			return fail("GSSAPI", err.Error(), "check that the server's keytab matches the KDC (kvno) and that both use AES", 0, nil, true)
+			return fail("GSSAPI", err.Error(), "check that the server's keytab matches the KDC (kvno) and that both use AES", 0, err, true)
 		}
 		if done {
 			return nil

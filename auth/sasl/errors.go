@@ -4,6 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/zksecure/zksecure/internal/wire"
+)
+
+// The server error codes an AuthError's Code may hold, named once (in internal/wire) and exported
+// here for errors.As users.
+const (
+	// CodeAuthFailed is ZooKeeper's AuthFailed (-115): the server rejected the authentication.
+	CodeAuthFailed = wire.ErrCodeAuthFailed
+	// CodeSASLRequired is ZooKeeper's SessionClosedRequireSaslAuth (-124): a server that enforces
+	// SASL (enforce.auth.enabled, sessionRequireClientSASLAuth) rejected the authentication.
+	CodeSASLRequired = wire.ErrCodeSessionClosedRequireAuth
 )
 
 var (
@@ -40,7 +52,8 @@ type AuthError struct {
 	ServicePrincipal, ClientPrincipal string
 	// Stage is where it failed: "service ticket", "GSSAPI", "SASL exchange".
 	Stage string
-	// Code is the server's error code (-115 AuthFailed, -124 SASL required), 0 if none.
+	// Code is the server's error code (CodeAuthFailed, CodeSASLRequired, or another one the server
+	// sent), 0 if none.
 	Code int32
 	// Reason says what happened; Fix what to do about it.
 	Reason, Fix string

@@ -81,7 +81,7 @@ func (g *gssapiClient) step(in []byte) (out []byte, done bool, err error) {
 			return nil, false, fmt.Errorf("%w: server's first token is not a Kerberos AP-REP: %w", errGSSAPI, err)
 		}
 		if rep.IsKRBError() {
-			return nil, false, fmt.Errorf("%w: server answered with a Kerberos error: %v", errGSSAPI, rep.KRBError.Error())
+			return nil, false, fmt.Errorf("%w: server answered with a Kerberos error: %w", errGSSAPI, rep.KRBError)
 		}
 		if !rep.IsAPRep() {
 			return nil, false, fmt.Errorf("%w: server's first token is not an AP-REP", errGSSAPI)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -19,7 +22,7 @@ var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
 	servers map[string]*testenv.ZooKeeper
-	envErr  error
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 const (
@@ -31,7 +34,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
 			Principals: []string{"zookeeper/localhost", "client", "other", "stale", "notzk/localhost"}}); err != nil {
@@ -48,14 +51,21 @@ func TestMain(m *testing.M) {
 			zk38NoSAS: {},
 		})
 		return err
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }
 
 // keytab exports a fresh keytab for principal.

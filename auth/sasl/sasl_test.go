@@ -355,7 +355,7 @@ func TestAuthFailureLatchesAndClosesSession(t *testing.T) {
 	for _, tc := range []struct {
 		server string
 		code   int32
-	}{{zk38, -115}, {zk38Enf, -124}} {
+	}{{zk38, sasl.CodeAuthFailed}, {zk38Enf, sasl.CodeSASLRequired}} {
 		t.Run(tc.server, func(t *testing.T) {
 			cfg := keytabLogin(t, "client")
 			cfg.ServerPrincipal = "notzk/localhost"

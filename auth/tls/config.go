@@ -13,19 +13,19 @@ import (
 
 var (
 	// ErrConfig wraps errors in the TLS configuration and its files.
-	ErrConfig = errors.New("tls: configuration")
+	ErrConfig = errors.New("zktls: configuration")
 	// ErrKeyPassword is returned when an encrypted key or a keystore does not open with the password.
-	ErrKeyPassword = errors.New("tls: wrong key password")
+	ErrKeyPassword = errors.New("zktls: wrong key password")
 	// ErrUnsupportedKey is returned for keys zksecure cannot read: PBES1 or PKCS#12-PBE encrypted
 	// PKCS#8, legacy OpenSSL "Proc-Type: 4,ENCRYPTED" PEM, unknown key types. The error says how to
 	// convert the key.
-	ErrUnsupportedKey = errors.New("tls: unsupported key format")
+	ErrUnsupportedKey = errors.New("zktls: unsupported key format")
 	// ErrUnknownCA: the server's chain does not lead to a CA in the trust store.
-	ErrUnknownCA = errors.New("tls: certificate signed by an unknown CA")
+	ErrUnknownCA = errors.New("zktls: certificate signed by an unknown CA")
 	// ErrExpired: the server's certificate (or one in its chain) is expired or not yet valid.
-	ErrExpired = errors.New("tls: certificate expired or not yet valid")
+	ErrExpired = errors.New("zktls: certificate expired or not yet valid")
 	// ErrHostname: the server's certificate does not name the member.
-	ErrHostname = errors.New("tls: certificate does not match the host")
+	ErrHostname = errors.New("zktls: certificate does not match the host")
 )
 
 // Secret is a password held in memory (for example read from a Java properties file). It prints as

@@ -16,11 +16,11 @@ import (
 
 // ErrClientCertRequired: the server asked for a client certificate (ssl.clientAuth=need) and the
 // configuration has none, or the server rejected the one sent.
-var ErrClientCertRequired = errors.New("tls: the server requires a client certificate")
+var ErrClientCertRequired = errors.New("zktls: the server requires a client certificate")
 
 // ErrNotTLS: the port closed the connection on the TLS ClientHello, which is what a plaintext
 // ZooKeeper port (or any 3.4 server) does.
-var ErrNotTLS = errors.New("tls: the port does not speak TLS")
+var ErrNotTLS = errors.New("zktls: the port does not speak TLS")
 
 // Dial connects to member and completes the TLS handshake, with errors that say what went wrong
 // (unknown CA, expiry, names, missing client certificate, plaintext port).
@@ -61,14 +61,14 @@ func (cl *Client) explain(member string, err error) error {
 		if cl.cert == nil {
 			return fmt.Errorf("%w: %s refused the handshake without a client certificate (ssl.clientAuth=need): configure one", ErrClientCertRequired, member)
 		}
-		return fmt.Errorf("%w: %s rejected the client certificate %s (not issued by a CA in the server's trust store, or expired): %v",
+		return fmt.Errorf("%w: %s rejected the client certificate %s (not issued by a CA in the server's trust store, or expired): %w",
 			ErrClientCertRequired, member, cl.cert.Leaf.Subject, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w: %s closed the connection on the TLS ClientHello: it is a plaintext port (a 3.4 server, or a 3.5+ clientPort rather than its secureClientPort)", ErrNotTLS, member)
 	case strings.Contains(msg, "first record does not look like a TLS handshake"):
 		return fmt.Errorf("%w: %s answered in plaintext: it is not a TLS port", ErrNotTLS, member)
 	}
-	return fmt.Errorf("tls: handshake with %s: %w", member, err)
+	return fmt.Errorf("zktls: handshake with %s: %w", member, err)
 }
 
 // Dialer returns a zk.Dialer that connects over TLS with this configuration, verifying each member

@@ -70,8 +70,8 @@ func TestLoadKeyAndTrustFormats(t *testing.T) {
 	blk, _ := pem.Decode(mustRead(t, c.KeyFile))
 	key, _ := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	der := x509.MarshalPKCS1PrivateKey(key.(*rsaKey))
-	// The legacy format (deprecated in Go for good reasons) is exactly what this test feeds the loader.
-	legacyBlk, err := x509.EncryptPEMBlock(randReader{}, "RSA PRIVATE KEY", der, []byte(testenv.KeyPassword), x509.PEMCipherAES256) //nolint:staticcheck
+	//lint:ignore SA1019 the legacy format (deprecated in Go for good reasons) is exactly what this test feeds the loader
+	legacyBlk, err := x509.EncryptPEMBlock(randReader{}, "RSA PRIVATE KEY", der, []byte(testenv.KeyPassword), x509.PEMCipherAES256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package zktls_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/zksecure/zksecure/testenv"
 )
@@ -12,7 +15,7 @@ var (
 	kdc     *testenv.KDC
 	pki     *testenv.PKI
 	servers map[string]*testenv.ZooKeeper
-	envErr  error
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 const (
@@ -25,7 +28,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{Principals: []string{"zookeeper/localhost", "client"}}); err != nil {
 			return err
@@ -42,12 +45,19 @@ func TestMain(m *testing.M) {
 			srv34:        {Version: testenv.ZK34},
 		})
 		return err
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func requireEnv(t testing.TB) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testEnv.Require(t)
 }

@@ -60,7 +60,7 @@ func (cl *Client) describeChainError(member string, leaf *x509.Certificate, cert
 	case errors.As(err, &inv) && inv.Reason == x509.IncompatibleUsage:
 		return fmt.Errorf("%w: the certificate %s of %s is not for TLS servers (extended key usage lacks serverAuth)", ErrConfig, leaf.Subject, member)
 	}
-	return fmt.Errorf("tls: the certificate of %s (%s) does not verify: %w", member, leaf.Subject, err)
+	return fmt.Errorf("zktls: the certificate of %s (%s) does not verify: %w", member, leaf.Subject, err)
 }
 
 func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lookup func(context.Context, string) ([]string, error)) error {

@@ -17,9 +17,7 @@ import (
 // Kerberos + TLS, creator ACL) against one Java zkCli call ("ls /" with the same JAAS and TLS
 // settings, a fresh JVM as an operator runs it) on the same ensemble, in the same run.
 func BenchmarkFullCheck(b *testing.B) {
-	if envErr != nil {
-		b.Fatal(envErr)
-	}
+	testenv.Require(b) // it starts an environment of its own
 	ctx := context.Background()
 	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{Members: 3, EnforceSASL: true, RemoveHostFromPrincipal: true, TLS: true})
 	if err != nil {

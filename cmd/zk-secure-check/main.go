@@ -43,9 +43,6 @@ func main() {
 	os.Exit(code)
 }
 
-// usageError is a configuration or usage problem: exit code 2.
-type usageError struct{ error }
-
 type flags struct {
 	fs                                         *pflag.FlagSet
 	quorum, flinkConf, root, clusterID         string

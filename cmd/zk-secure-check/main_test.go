@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
@@ -24,7 +26,7 @@ var (
 	pki     *testenv.PKI
 	servers map[string]*testenv.ZooKeeper
 	keytabs = map[string]string{}
-	envErr  error
+	testEnv *testenv.Shared // set up by the first test that needs it
 )
 
 const (
@@ -37,7 +39,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunMain(m, &envErr, func(ctx context.Context, s *testenv.Shared) error {
+	testEnv = testenv.NewShared(func(ctx context.Context, s *testenv.Shared) error {
 		var err error
 		if kdc, err = s.StartKDC(ctx, testenv.KDCOptions{
 			Principals: []string{"zookeeper/localhost", "flink/jm1", "flink/jm2", "notzk/localhost", "stale"}}); err != nil {
@@ -64,7 +66,16 @@ func TestMain(m *testing.M) {
 			srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 		})
 		return err
-	}))
+	})
+	code := testEnv.Run(m)
+	// After Run has stopped the servers: no goroutine of the tests may remain.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 type output struct {
@@ -75,9 +86,7 @@ type output struct {
 // check runs the CLI with --output json and returns the exit code and the parsed report.
 func check(t *testing.T, args ...string) (int, output, string) {
 	t.Helper()
-	if envErr != nil {
-		t.Fatalf("test environment: %v", envErr)
-	}
+	testenv.Require(t) // the dependencies; a test that uses the shared servers calls testEnv.Require first
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), append(args, "--output", "json", "--timeout", "60s"), &stdout, &stderr)
 	var out output
@@ -188,6 +197,7 @@ func TestTestenvPassesEverything(t *testing.T) {
 }
 
 func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
+	testEnv.Require(t)
 	world := "/ww-" + fmt.Sprint(time.Now().UnixNano())
 	makeWorldWritableRoot(t, world)
 	jaasServerOnly := filepath.Join(t.TempDir(), "jaas.conf")
@@ -258,6 +268,7 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 // Dependents of a failed prerequisite are skipped, naming it; --ignore turns the failure into a
 // warning (exit 0).
 func TestKDCDownSkipsDependentsAndIgnore(t *testing.T) {
+	testEnv.Require(t)
 	if err := kdc.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +295,7 @@ func TestKDCDownSkipsDependentsAndIgnore(t *testing.T) {
 
 // A real KDC whose clock is 10 minutes ahead: clock-skew fails with the measured offset.
 func TestClockSkewAgainstSkewedKDC(t *testing.T) {
+	testEnv.Require(t)
 	skewed := testenv.NewKDC(t, testenv.KDCOptions{ClockOffset: 10 * time.Minute, Principals: []string{"flink/jm1"}})
 	kt, err := skewed.Keytab(context.Background(), "flink/jm1")
 	if err != nil {
@@ -303,6 +315,7 @@ func TestClockSkewAgainstSkewedKDC(t *testing.T) {
 // A Flink configuration whose session timeout exceeds the servers' maximum: a warning, exit 0; and
 // flags override the file.
 func TestFlinkConfSessionTimeoutAndOverrides(t *testing.T) {
+	testEnv.Require(t)
 	conf := filepath.Join(t.TempDir(), "flink-conf.yaml")
 	content := "high-availability.type: zookeeper\nhigh-availability.storageDir: file:///tmp/ha\n" +
 		"high-availability.zookeeper.quorum: zk-from-file.invalid:2181\n" +

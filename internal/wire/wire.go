@@ -15,10 +15,16 @@ import (
 // OpSASL is the opcode of a SASL request.
 const OpSASL int32 = 102
 
-// Server error codes zksecure interprets.
+// Server error codes zksecure interprets (ReplyHeader.err; the names of Java's KeeperException.Code).
+// go-zookeeper keeps its codes unexported and has none for -124, so they are named here, once.
 const (
-	ErrCodeOK                       int32 = 0
-	ErrCodeAuthFailed               int32 = -115
+	// ErrCodeOK is OK.
+	ErrCodeOK int32 = 0
+	// ErrCodeAuthFailed is AUTHFAILED: the server rejected the SASL authentication.
+	ErrCodeAuthFailed int32 = -115
+	// ErrCodeSessionClosedRequireAuth is SESSIONCLOSEDREQUIRESASLAUTH: the server enforces SASL
+	// (3.5.9+/3.6+, enforce.auth.enabled or sessionRequireClientSASLAuth) and the session did not
+	// authenticate.
 	ErrCodeSessionClosedRequireAuth int32 = -124
 )
 
