@@ -28,6 +28,10 @@ type EnvOptions struct {
 	TLS           bool
 	ClientAuth    ClientAuth
 	PlaintextPort bool
+	// Domain, when set, puts the members on named hosts of a Network with that domain
+	// (zk1.<domain>, …; see ZooKeeperOptions.Network), for packet and process faults. It needs an
+	// isolated run (Isolate).
+	Domain string
 }
 
 // Env is a complete kerberized ZooKeeper environment: a KDC with the usual principals, a PKI, and a
@@ -37,6 +41,8 @@ type Env struct {
 	KDC       *KDC
 	PKI       *PKI
 	ZooKeeper *ZooKeeper
+	// Network is the named-host network (nil without EnvOptions.Domain).
+	Network *Network
 	// ClientPrincipal ("client@REALM") logs in from ClientKeytab; JAASFile has a "Client" section
 	// for it, as a Java client would use.
 	ClientPrincipal, ClientKeytab, JAASFile string
@@ -89,6 +95,12 @@ func StartEnv(ctx context.Context, opts EnvOptions) (_ *Env, err error) {
 		e.JobManagerKeytabs = append(e.JobManagerKeytabs, kt)
 	}
 	zo := ZooKeeperOptions{Version: opts.Version, Members: opts.Members, Dir: filepath.Join(dir, "zookeeper")}
+	if opts.Domain != "" {
+		if e.Network, err = NewNetwork(filepath.Join(dir, "net"), opts.Domain); err != nil {
+			return nil, err
+		}
+		zo.Network = e.Network
+	}
 	if !opts.NoSASL {
 		zo.SASL = &SASLServer{KDC: e.KDC, Enforce: opts.EnforceSASL,
 			RemoveHostFromPrincipal: opts.RemoveHostFromPrincipal, RemoveRealmFromPrincipal: opts.RemoveRealmFromPrincipal}
@@ -182,6 +194,9 @@ func (e *Env) Close() error {
 	}
 	if e.KDC != nil {
 		e.KDC.Close()
+	}
+	if e.Network != nil {
+		e.Network.Close()
 	}
 	if e.ownDir {
 		os.RemoveAll(e.Dir)

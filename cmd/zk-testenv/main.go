@@ -6,10 +6,16 @@
 //
 //	zk-testenv up [--version 3.8|3.4] [--members N] [--tls] [--client-auth need|want|none]
 //	              [--plaintext-port] [--enforce-sasl] [--no-sasl] [--remove-host] [--remove-realm] [--dir DIR]
+//	              [--domain DOMAIN]
 //	zk-testenv demo
 //
 // After up, in another shell: eval "$(cat DIR/env.sh)". demo starts a kerberized ZooKeeper,
 // authenticates to it with zksecure's Kerberos client and shows what happened.
+//
+// With --domain the environment runs in a private network namespace, the members on named hosts
+// (zk1.DOMAIN …, the same ports on each), and up reads fault commands on standard input (help lists
+// them): partition a member, cut two members apart, freeze, kill and restart members, a rolling
+// restart, the KDC down. Enter the namespace from another shell with the nsenter line it prints.
 package main
 
 import (
@@ -53,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	removeHost := fs.Bool("remove-host", false, "kerberos.removeHostFromPrincipal=true")
 	removeRealm := fs.Bool("remove-realm", false, "kerberos.removeRealmFromPrincipal=true")
 	dir := fs.String("dir", "", "folder for everything (default: a new temporary folder, removed on exit)")
+	domain := fs.String("domain", "", "run in a private network namespace with the members on named hosts zk1.DOMAIN …, and read fault commands on stdin")
 	if err := fs.Parse(args[1:]); err != nil {
 		if err == pflag.ErrHelp {
 			return 0
@@ -75,9 +82,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "zk-testenv: %v\n", err)
 		return 1
 	}
+	if *domain != "" && !testenv.Isolated() {
+		code, parent, err := testenv.Isolate()
+		if parent {
+			return code
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "zk-testenv: --domain: %v\n", err)
+			return 1
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{
+	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{Domain: *domain,
 		Dir: *dir, Version: v, Members: *members, NoSASL: *noSASL, EnforceSASL: *enforce,
 		RemoveHostFromPrincipal: *removeHost, RemoveRealmFromPrincipal: *removeRealm,
 		TLS: *useTLS, ClientAuth: testenv.ClientAuth(*clientAuth), PlaintextPort: *plain,
@@ -100,6 +117,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	env.Describe(stderr)
 	fmt.Fprint(stdout, sh.String())
 	fmt.Fprintf(stderr, "\nzk-testenv: up. In another shell: eval \"$(cat %s)\". Ctrl-C stops everything.\n", envFile)
+	if env.Network != nil {
+		fmt.Fprintf(stderr, "zk-testenv: the hosts exist in a private namespace; enter it with: nsenter --target %d --net --mount\n", os.Getpid())
+		fmt.Fprintln(stderr, "zk-testenv: fault commands on stdin ('help' lists them)")
+		go console(ctx, env, os.Stdin, stdout, stop)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "zk-testenv: stopping")
 	return 0
