@@ -72,9 +72,13 @@ func (cs *contenders) startGo(ctx context.Context) (*goPeer, error) {
 	name := fmt.Sprintf("go-%d", cs.seq)
 	cs.mu.Unlock()
 	e := cs.env
+	princ, keytab, _, err := e.jobManager(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cfg := peerConfig{
 		Name: name, Members: strings.Split(e.zk.SecureConnectString(), ","), ClusterID: cs.clusterID,
-		Principal: e.kdc.Principal("flink"), Keytab: e.keytab, Krb5Conf: e.kdc.Krb5Conf,
+		Principal: princ, Keytab: keytab, Krb5Conf: e.kdc.Krb5Conf,
 		CAFile: e.pki.CAFile, CertFile: e.pki.Client.CertFile, KeyFile: e.pki.Client.KeyFile,
 		SessionTimeout: sessionTimeout, LogFile: filepath.Join(e.dir, name+".log"), Tolerate: cs.tolerate,
 	}
@@ -223,9 +227,12 @@ func (cs *contenders) startCurator(ctx context.Context) (*curatorPeer, error) {
 	name := fmt.Sprintf("curator-%d", cs.seq)
 	cs.mu.Unlock()
 	c := &curatorPeer{name: name, user: e.net.NewUser(), stop: make(chan struct{}), done: make(chan struct{})}
-	var err error
+	_, _, jaas, err := e.jobManager(ctx)
+	if err != nil {
+		return nil, err
+	}
 	c.java, err = testenv.StartJavaClient(ctx, testenv.JavaClientOptions{
-		JAASFile: e.jaas, Krb5Conf: e.kdc.Krb5Conf, User: c.user, Dir: filepath.Join(e.dir, strings.TrimPrefix(cs.clusterID, "/")+"-"+name),
+		JAASFile: jaas, Krb5Conf: e.kdc.Krb5Conf, User: c.user, Dir: filepath.Join(e.dir, strings.TrimPrefix(cs.clusterID, "/")+"-"+name),
 		TLS: &testenv.JavaTLS{KeyStore: e.pki.Client.KeystorePEM, TrustStore: e.pki.CAFile},
 	})
 	if err != nil {
@@ -317,6 +324,30 @@ func (cs *contenders) leader() (string, *goPeer) {
 		}
 	}
 	return names[0], nil
+}
+
+// jobManager makes the next JobManager host jmN.<domain> with its own principal flink/jmN.<domain>,
+// keytab and JAAS Client section (for a Java peer).
+func (e *haEnv) jobManager(ctx context.Context) (principal, keytab, jaas string, err error) {
+	e.mu.Lock()
+	e.jms++
+	n := e.jms
+	e.mu.Unlock()
+	h, err := e.net.AddHost(fmt.Sprintf("jm%d", n), testenv.RoleClient)
+	if err != nil {
+		return "", "", "", err
+	}
+	short := "flink/" + h.Name
+	if err := e.kdc.AddPrincipals(ctx, short); err != nil {
+		return "", "", "", err
+	}
+	if keytab, err = e.kdc.Keytab(ctx, short); err != nil {
+		return "", "", "", err
+	}
+	principal = e.kdc.Principal(short)
+	jaas = filepath.Join(e.dir, fmt.Sprintf("jaas-jm%d.conf", n))
+	err = os.WriteFile(jaas, []byte(testenv.JAASSection("Client", keytab, principal)), 0o644)
+	return principal, keytab, jaas, err
 }
 
 // effectiveLeaders is who leads at now, leaving out a Curator contender that began leading before a

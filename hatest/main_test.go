@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +24,10 @@ type haEnv struct {
 	zk  *testenv.ZooKeeper
 	dir string
 
-	keytab string // the JobManagers' principal "flink" (one identity, as with removeHostFromPrincipal)
-	jaas   string // its JAAS Client section, for the Java peers
+	keytab string // the writer's principal "flink"
+
+	mu  sync.Mutex
+	jms int // JobManager hosts made so far
 }
 
 const (
@@ -87,10 +89,6 @@ func setup(ctx context.Context, s *testenv.Shared) error {
 	if e.keytab, err = e.kdc.Keytab(ctx, "flink"); err != nil {
 		return err
 	}
-	e.jaas = filepath.Join(s.Dir, "jaas-client.conf")
-	if err := os.WriteFile(e.jaas, []byte(testenv.JAASSection("Client", e.keytab, e.kdc.Principal("flink"))), 0o644); err != nil {
-		return err
-	}
 	if e.pki, err = s.NewPKI("pki"); err != nil {
 		return err
 	}
@@ -98,8 +96,10 @@ func setup(ctx context.Context, s *testenv.Shared) error {
 		Members:  3,
 		Network:  e.net,
 		TickTime: tickTime,
-		SASL:     &testenv.SASLServer{KDC: e.kdc, Enforce: true},
-		TLS:      &testenv.TLSServer{PKI: e.pki},
+		// Every JobManager host has its own principal flink/jmN.ha.test; with the host stripped they
+		// all are sasl:flink@EXAMPLE.COM, as a Flink deployment with creator ACLs needs.
+		SASL: &testenv.SASLServer{KDC: e.kdc, Enforce: true, RemoveHostFromPrincipal: true},
+		TLS:  &testenv.TLSServer{PKI: e.pki},
 		// A follower gives up on a silent leader after syncLimit ticks: 2.5 s here, the same
 		// ratio to the session timeout as Flink's defaults (60 s) with tickTime 2 s, syncLimit 5.
 		Extra: map[string]string{"syncLimit": "5"},
