@@ -275,7 +275,13 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
 		conn, err := d(network, address, timeout)
 		var op *net.OpError
-		if err != nil && !(errors.As(err, &op) && op.Op == "dial") {
+		var ne net.Error
+		switch {
+		case err == nil, errors.As(err, &op) && op.Op == "dial":
+		case errors.As(err, &ne) && ne.Timeout():
+			// Accepted but silent (frozen, overloaded): transient, like an unreachable member.
+			c.log.Debug("member did not complete the TLS handshake in time; trying the next one", "member", address, "error", err.Error())
+		default:
 			c.log.Warn("member refused: the TLS handshake failed and zksecure never uses plaintext when TLS is configured; the session uses the other members",
 				"member", address, "error", err.Error())
 		}
