@@ -83,7 +83,6 @@ func waitLine(t *testing.T, lines <-chan string, stderr fmt.Stringer, prefix str
 	}
 }
 
-
 // syncBuffer collects the child's stderr while the test may read it.
 type syncBuffer struct {
 	mu sync.Mutex
