@@ -73,7 +73,7 @@ type Election struct {
 	tolerate bool
 	log      *slog.Logger
 
-	watchEvents atomic.Uint64
+	watchEvents atomic.Uint64 // watch events received; read by the benchmarks (export_test.go)
 }
 
 // New returns an election on the latch path of opts within c's namespace.
@@ -92,10 +92,6 @@ func New(c *client.Client, opts Options) (*Election, error) {
 	return &Election{c: c, latch: latch, tolerate: opts.TolerateSuspendedConnections,
 		log: log.With("component", "zksecure/election", "latch", c.Namespace()+latch)}, nil
 }
-
-// WatchNotifications counts the watch events this election's campaigns have received — one per
-// leadership change that concerns them (a contender watches only its predecessor).
-func (e *Election) WatchNotifications() uint64 { return e.watchEvents.Load() }
 
 // Contender is one node of the latch.
 type Contender struct {
@@ -1067,6 +1063,3 @@ func ObserveLeader(ctx context.Context, c *client.Client, component string) (<-c
 	}()
 	return out, nil
 }
-
-// Client returns the client the election runs on.
-func (e *Election) Client() *client.Client { return e.c }

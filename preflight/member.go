@@ -14,6 +14,7 @@ import (
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
 	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/internal/tlsprobe"
 	"github.com/zksecure/zksecure/version"
 )
 
@@ -64,13 +65,13 @@ func (r *run) member(ctx context.Context, m string) []Result {
 				Fix: "correct the TLS files or password named in the message"})
 			return skipRest(CheckVersion, append(tlsNames, saslNames...)...)
 		}
-		hs = version.FromConfig(r.tls.ProbeConfig())
+		hs = version.FromConfig(tlsprobe.For(r.tls).Config())
 	}
 	det, derr := version.Detect(ctx, m, hs)
 	vres := versionResult(det, derr, r.useTLS)
 	if r.useTLS && derr != nil && !errors.Is(derr, version.ErrPlaintextPort) && !errors.Is(derr, version.ErrUnreachable) && !errors.Is(derr, version.ErrNoAnswer) {
 		// The probe handshake itself failed: a refused client certificate, most often.
-		ex := r.tls.Explain(m, derr)
+		ex := tlsprobe.For(r.tls).Explain(m, derr)
 		vres = Result{Name: CheckVersion, Status: Fail, Message: ex.Error(), Fix: "configure a client certificate the servers trust (--tls-cert/--tls-key), or relax ssl.clientAuth on the servers"}
 		if errors.Is(ex, zktls.ErrClientCertRequired) {
 			add(vres)
@@ -172,7 +173,7 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 	}
 	var out []Result
 	leaf := chain[0]
-	if err := r.tls.CheckTrust(m, chain); err != nil {
+	if err := tlsprobe.For(r.tls).CheckTrust(m, chain); err != nil {
 		out = append(out, Result{Name: CheckTLSChain, Status: Fail, Message: err.Error(),
 			Fix: "add the CA that issued the server certificate to --tls-ca (or the truststore), or reissue the server certificate from your CA"})
 	} else {
@@ -190,7 +191,7 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 	default:
 		out = append(out, Result{Name: CheckTLSExpiry, Status: Pass, Message: fmt.Sprintf("valid until %s", earliest.NotAfter.UTC().Format(time.RFC3339))})
 	}
-	if err := r.tls.CheckHostname(m, ip, leaf); err != nil {
+	if err := tlsprobe.For(r.tls).CheckHostname(m, ip, leaf); err != nil {
 		out = append(out, Result{Name: CheckTLSHostname, Status: Fail, Message: err.Error(),
 			Fix: "connect by a name the certificate holds, or reissue it with this member's name and address as SANs"})
 	} else {

@@ -10,8 +10,6 @@ import (
 	"net"
 	"strings"
 	"time"
-
-	"github.com/go-zookeeper/zk"
 )
 
 // PortMode is how a member's port speaks.
@@ -222,11 +220,4 @@ func looksLikeTLS(ctx context.Context, member string) ([]*x509.Certificate, bool
 	err = c.HandshakeContext(ctx)
 	// A server that demands a client certificate aborts after sending its own: still TLS.
 	return chain, err == nil || len(chain) > 0
-}
-
-// HasConfigNode reports whether /zookeeper/config exists, which is true on every 3.5+ server and
-// never on 3.4 — the cross-check of a detected version once a session exists.
-func HasConfigNode(c *zk.Conn) (bool, error) {
-	ok, _, err := c.Exists("/zookeeper/config")
-	return ok, err
 }

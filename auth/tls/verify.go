@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/zksecure/zksecure/internal/tlsprobe"
 )
 
 // verifyPeer checks the chain against the trust store, then the names as ZooKeeper's Java client
@@ -127,12 +129,12 @@ func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lo
 		ErrHostname, member, strings.Join(holds, ", "), wanted)
 }
 
-// CheckTrust verifies only that chain (leaf first) leads to a CA in the trust store, whatever the
+// checkTrust verifies only that chain (leaf first) leads to a CA in the trust store, whatever the
 // certificates' dates (CheckValidity reports those): it follows the signatures from the leaf through
 // the presented intermediates to a trusted CA. With the system CA pool, which cannot be listed, it
 // falls back to Go's verifier at the current time. It returns ErrUnknownCA naming the member and the
 // issuer.
-func (cl *Client) CheckTrust(member string, chain []*x509.Certificate) error {
+func (cl *Client) checkTrust(member string, chain []*x509.Certificate) error {
 	if len(chain) == 0 {
 		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
 	}
@@ -190,9 +192,9 @@ func CheckValidity(member string, chain []*x509.Certificate, now time.Time) (ear
 	return earliest, nil
 }
 
-// CheckHostname verifies the names in leaf as ZooKeeper's Java client does for member (see the
+// checkHostname verifies the names in leaf as ZooKeeper's Java client does for member (see the
 // package comment); remoteIP is the address connected to (nil: resolved from the host).
-func (cl *Client) CheckHostname(member string, remoteIP net.IP, leaf *x509.Certificate) error {
+func (cl *Client) checkHostname(member string, remoteIP net.IP, leaf *x509.Certificate) error {
 	host, _, err := net.SplitHostPort(member)
 	if err != nil {
 		host = member
@@ -203,10 +205,10 @@ func (cl *Client) CheckHostname(member string, remoteIP net.IP, leaf *x509.Certi
 	return verifyName(member, host, remoteIP, leaf, cl.cfg.LookupAddr)
 }
 
-// ProbeConfig is a *tls.Config with the client certificate but without any verification, for
-// inspecting what a server presents (its chain is then checked with CheckTrust, CheckValidity and
-// CheckHostname). Never use it to exchange data.
-func (cl *Client) ProbeConfig() *tls.Config {
+// probeConfig is a *tls.Config with the client certificate but without any verification, for
+// inspecting what a server presents (its chain is then checked with checkTrust, CheckValidity and
+// checkHostname). Never use it to exchange data. Only preflight gets it, through tlsprobe.
+func (cl *Client) probeConfig() *tls.Config {
 	c := &tls.Config{InsecureSkipVerify: true, MinVersion: cl.min} // inspection only, see above
 	if cl.cert != nil {
 		c.Certificates = []tls.Certificate{*cl.cert}
@@ -214,6 +216,11 @@ func (cl *Client) ProbeConfig() *tls.Config {
 	return c
 }
 
-// Explain turns a handshake error with member into the package's errors (ErrClientCertRequired,
-// ErrNotTLS, ...), as Dial does.
-func (cl *Client) Explain(member string, err error) error { return cl.explain(member, err) }
+// init gives preflight, through internal/tlsprobe, the inspection side of a Client, which is not
+// part of this package's API.
+func init() {
+	tlsprobe.For = func(client any) tlsprobe.Prober {
+		cl := client.(*Client)
+		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckHostname: cl.checkHostname}
+	}
+}

@@ -1,0 +1,12 @@
+package election
+
+import "github.com/zksecure/zksecure/client"
+
+// Test and benchmark hooks, for package election_test only.
+
+// WatchNotifications counts the watch events this election's campaigns have received — one per
+// leadership change that concerns them (a contender watches only its predecessor).
+func (e *Election) WatchNotifications() uint64 { return e.watchEvents.Load() }
+
+// Client returns the client the election runs on.
+func (e *Election) Client() *client.Client { return e.c }

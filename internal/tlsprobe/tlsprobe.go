@@ -1,0 +1,32 @@
+// Package tlsprobe gives preflight (zk-secure-check) what it needs to inspect a server's
+// certificate chain with the settings of a *zktls.Client, without making it part of zktls's public
+// API: a configuration that does not verify, and the checks that are otherwise run inside the
+// handshake, one by one.
+package tlsprobe
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+)
+
+// Prober is the inspection side of one *zktls.Client.
+type Prober struct {
+	// Config returns a *tls.Config with the client certificate but WITHOUT any verification, for
+	// reading what a server presents; the chain is then judged with CheckTrust, zktls.CheckValidity
+	// and CheckHostname. Never exchange data on such a connection.
+	Config func() *tls.Config
+	// Explain turns a handshake error with member into zktls's errors (ErrClientCertRequired,
+	// ErrNotTLS, ...), as Dial does.
+	Explain func(member string, err error) error
+	// CheckTrust verifies only that chain (leaf first) leads to a trusted CA, whatever the dates.
+	CheckTrust func(member string, chain []*x509.Certificate) error
+	// CheckHostname verifies the names in leaf as ZooKeeper's Java client does for member;
+	// remoteIP is the address connected to (nil: resolved from the host).
+	CheckHostname func(member string, remoteIP net.IP, leaf *x509.Certificate) error
+}
+
+// For returns the Prober of client, which must be a *zktls.Client (the parameter is untyped
+// because zktls imports this package). Package zktls sets it when it is initialized, so it is
+// set in every program that has a *zktls.Client.
+var For func(client any) Prober
