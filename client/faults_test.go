@@ -189,7 +189,7 @@ func TestTLSConnectWithOneMemberDown(t *testing.T) {
 		switch {
 		case r.Member == down.SecureAddr() && !errors.Is(r.Err, version.ErrUnreachable):
 			t.Errorf("report of the stopped member %s: %+v, want unreachable", r.Member, r)
-		case r.Member != down.SecureAddr() && r.Mode != version.TLS:
+		case r.Member != down.SecureAddr() && (r.Err != nil || r.Mode != version.TLS):
 			t.Errorf("report of %s: %+v, want TLS", r.Member, r)
 		}
 	}
