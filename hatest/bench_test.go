@@ -21,8 +21,8 @@ func BenchmarkFailover(b *testing.B) {
 	e := sharedEnv(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	gocs := newContenders(b, e, "/bench-go")
-	curcs := newContenders(b, e, "/bench-curator")
+	gocs := newContenders(e, "/bench-go")
+	curcs := newContenders(e, "/bench-curator")
 	defer gocs.close()
 	defer curcs.close()
 	for i := 0; i < 2; i++ {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/zksecure/zksecure/internal/hacheck"
@@ -24,7 +23,6 @@ import (
 // and one Curator LeaderLatch in a JVM of its own — all on one latch, each reporting its own
 // timeline into one history.
 type contenders struct {
-	t         testing.TB
 	env       *haEnv
 	hist      *hacheck.History
 	clusterID string
@@ -61,8 +59,8 @@ type curatorPeer struct {
 	done chan struct{}
 }
 
-func newContenders(t testing.TB, env *haEnv, clusterID string) *contenders {
-	return &contenders{t: t, env: env, hist: &hacheck.History{}, clusterID: clusterID}
+func newContenders(env *haEnv, clusterID string) *contenders {
+	return &contenders{env: env, hist: &hacheck.History{}, clusterID: clusterID}
 }
 
 // startGo starts a Go contender process; it returns once the peer has connected.
@@ -311,8 +309,7 @@ func (cs *contenders) pollCurator(c *curatorPeer) {
 // leader returns the name of the contender that believes it leads now (several: an invariant is
 // broken, which the checks report), and the peer when it is a Go contender.
 func (cs *contenders) leader() (string, *goPeer) {
-	cs.pollCurators()
-	names := effectiveLeaders(cs.hist.Intervals(), time.Now())
+	names := hacheck.LeaderAt(cs.trustedIntervals(), time.Now())
 	if len(names) != 1 {
 		return "", nil
 	}
@@ -350,30 +347,30 @@ func (e *haEnv) jobManager(ctx context.Context) (principal, keytab, jaas string,
 	return principal, keytab, jaas, err
 }
 
-// effectiveLeaders is who leads at now, leaving out a Curator contender that began leading before a
-// zksecure contender that leads now: a zksecure contender leads only when its node heads the latch
-// and is its session's, so that Curator leader's node is gone (see staleCurator).
-func effectiveLeaders(ivs []hacheck.Interval, now time.Time) []string {
-	var out []string
-	open := map[string]time.Time{}
-	for _, iv := range ivs {
-		if !iv.Start.After(now) && (iv.End.IsZero() || iv.End.After(now)) {
-			open[iv.Contender] = iv.Start
-		}
-	}
-	var newestGo time.Time
-	for n, st := range open {
-		if strings.HasPrefix(n, "go-") && st.After(newestGo) {
-			newestGo = st
-		}
-	}
-	for _, n := range hacheck.LeaderAt(ivs, now) {
-		if strings.HasPrefix(n, "curator") && !newestGo.IsZero() && open[n].Before(newestGo) {
+// trusted returns the leaderships with every Curator one cut short where a zksecure contender that
+// began later took over: a zksecure contender leads only when its node heads the latch and is its
+// session's, so from then on the Curator leader's node was gone and its belief stale (see
+// staleCurator). Gaps, recovery and "who leads" are judged on these; overlaps on the raw history.
+func trusted(ivs []hacheck.Interval) []hacheck.Interval {
+	out := append([]hacheck.Interval(nil), ivs...)
+	for i := range out {
+		if !strings.HasPrefix(out[i].Contender, "curator") {
 			continue
 		}
-		out = append(out, n)
+		for _, g := range ivs {
+			if strings.HasPrefix(g.Contender, "go-") && g.Start.After(out[i].Start) &&
+				(out[i].End.IsZero() || g.Start.Before(out[i].End)) {
+				out[i].End, out[i].Reason = g.Start, "stale: a zksecure contender took over"
+			}
+		}
 	}
 	return out
+}
+
+// trustedIntervals is trusted of the history so far.
+func (cs *contenders) trustedIntervals() []hacheck.Interval {
+	cs.pollCurators()
+	return trusted(cs.hist.Intervals())
 }
 
 // userOf returns the process user of a contender.

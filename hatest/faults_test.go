@@ -39,7 +39,7 @@ func getHarness(t *testing.T) *harness {
 	harnessOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		h := &harness{env: e, cs: newContenders(t, e, clusterID)}
+		h := &harness{env: e, cs: newContenders(e, clusterID)}
 		for i := 0; i < 2; i++ {
 			if _, err := h.cs.startGo(ctx); err != nil {
 				harnessErr = err
@@ -278,8 +278,7 @@ func (h *harness) settle(ctx context.Context) error {
 func (h *harness) checkRecovery(ctx context.Context, end time.Time) (time.Duration, error) {
 	deadline := end.Add(recoveryBound + 5*time.Second)
 	for {
-		h.cs.pollCurators()
-		if d, ok := hacheck.Recovery(h.cs.hist.Intervals(), end, time.Now()); ok {
+		if d, ok := hacheck.Recovery(h.cs.trustedIntervals(), end, time.Now()); ok {
 			if d > recoveryBound {
 				return d, fmt.Errorf("a leader again %v after the fault ended, more than the bound %v", d.Round(time.Millisecond), recoveryBound)
 			}
@@ -300,8 +299,7 @@ func (h *harness) checkRecovery(ctx context.Context, end time.Time) (time.Durati
 // longer than recoveryBound.
 func (h *harness) checkDuring(t *testing.T, f fault, start, end time.Time) {
 	t.Helper()
-	h.cs.pollCurators()
-	for _, g := range hacheck.Gaps(h.cs.hist.Intervals(), start, end) {
+	for _, g := range hacheck.Gaps(h.cs.trustedIntervals(), start, end) {
 		if g.Duration() > recoveryBound {
 			t.Errorf("%s: no leader for %v during the fault although a quorum was there (bound %v)", f.name,
 				g.Duration().Round(time.Millisecond), recoveryBound)

@@ -16,7 +16,7 @@ func TestTolerateSuspendedOverlapIsMeasured(t *testing.T) {
 	e := sharedEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cs := newContenders(t, e, "/tolerate")
+	cs := newContenders(e, "/tolerate")
 	cs.tolerate = true
 	defer cs.close()
 	for i := 0; i < 2; i++ {
