@@ -16,9 +16,7 @@ import (
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
-	"github.com/zksecure/zksecure/internal/hostprovider"
-	"github.com/zksecure/zksecure/internal/zklog"
-	"github.com/zksecure/zksecure/internal/zkopt"
+	"github.com/zksecure/zksecure/internal/session"
 	"github.com/zksecure/zksecure/version"
 )
 
@@ -62,16 +60,17 @@ func (e *TransportError) Unwrap() error { return ErrTransport }
 // Client is a ZooKeeper session for high availability: secured as configured, namespaced under
 // <root>/<cluster-id>. It is safe for concurrent use. Create it with Connect; Close it when done.
 type Client struct {
-	cfg     Config
-	ns      namespace
-	conn    *zk.Conn
-	log     *slog.Logger
-	auth    *sasl.Authenticator
-	tls     *zktls.Client
-	useTLS  bool
-	reports []MemberReport
+	cfg            Config
+	ns             namespace
+	conn           *zk.Conn
+	log            *slog.Logger
+	auth           *sasl.Authenticator // a Fork of Config.Authenticator, or the client's own
+	authUnregister func()
+	tls            *zktls.Client
+	useTLS         bool
+	reports        []MemberReport
 
-	hs handshake // what the latest ConnectResponse said
+	hs session.Handshake // what the latest ConnectResponse said
 
 	nsMu    sync.Mutex
 	nsReady bool
@@ -115,92 +114,103 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectionTimeout)
 	defer cancel()
 
-	if cfg.TLS != nil || cfg.Transport == TransportTLS {
-		tc := zktls.Config{}
-		if cfg.TLS != nil {
-			tc = *cfg.TLS
-		}
-		var err error
-		if c.tls, err = tc.Load(); err != nil {
-			return nil, err
-		}
+	if err := c.loadTLS(); err != nil {
+		return nil, err
 	}
 	if err := c.negotiateTransport(ctx); err != nil {
 		return nil, err
 	}
-	setup := attemptTimeout(cfg.SessionTimeout, len(members))
-	var dialer zk.Dialer = boundedDial(setup)
-	if c.useTLS {
-		dialer = c.tlsOnly(c.tls.Dialer(dialer))
+	setup := session.AttemptTimeout(cfg.SessionTimeout, len(members))
+	if err := c.loadKerberos(ctx, setup); err != nil {
+		return nil, err
 	}
-	if cfg.SASL == SASLKerberos {
-		kc := cfg.Kerberos
+	spec := session.Spec{Members: members, SessionTimeout: cfg.SessionTimeout, Handshake: &c.hs,
+		OnAttemptFailed: c.attemptFailed, Logger: c.log, Options: []func(*zk.Conn){zk.WithEventCallback(c.onZKEvent)}}
+	if c.useTLS {
+		spec.TLS = func(d zk.Dialer) zk.Dialer { return c.tlsOnly(c.tls.Dialer(d)) }
+	}
+	if c.auth != nil {
+		spec.Auth = c.auth
+	}
+	c.startOnState()
+	s, err := session.Open(ctx, spec)
+	if err != nil {
+		c.Close()
+		if aerr := c.Err(); aerr != nil {
+			return nil, aerr
+		}
+		if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		if last := c.LastConnectError(); last != nil {
+			return nil, fmt.Errorf("client: no session with %s within %v (%w); the last attempt failed: %w",
+				strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err(), last)
+		}
+		return nil, fmt.Errorf("client: no session with %s within %v: %w", strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err())
+	}
+	c.mu.Lock()
+	closed, member := c.closed, c.member
+	c.conn = s.Conn
+	c.mu.Unlock()
+	if closed { // an authentication failure right after the session came up
+		s.Conn.Close()
+		if aerr := c.Err(); aerr != nil {
+			return nil, aerr
+		}
+		return nil, ErrClosed
+	}
+	c.log.Debug("connected", "session", fmt.Sprintf("0x%x", c.SessionID()), "member", member,
+		"tls", c.useTLS, "sasl", cfg.SASL == SASLKerberos, "acl", cfg.ACL.String())
+	return c, nil
+}
+
+// loadTLS uses Config.TLSClient, or loads Config.TLS, when TLS is configured or required.
+func (c *Client) loadTLS() error {
+	switch {
+	case c.cfg.TLSClient != nil:
+		c.tls = c.cfg.TLSClient
+	case c.cfg.TLS != nil || c.cfg.Transport == TransportTLS:
+		tc := zktls.Config{}
+		if c.cfg.TLS != nil {
+			tc = *c.cfg.TLS
+		}
+		var err error
+		if c.tls, err = tc.Load(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadKerberos sets up the client's authenticator when SASL is on — a Fork of Config.Authenticator,
+// or one made from Config.Kerberos — and logs in and fetches every member's service ticket.
+func (c *Client) loadKerberos(ctx context.Context, setup time.Duration) error {
+	if c.cfg.SASL != SASLKerberos {
+		return nil
+	}
+	var a *sasl.Authenticator
+	if c.cfg.Authenticator != nil {
+		a = c.cfg.Authenticator.Fork()
+	} else {
+		kc := c.cfg.Kerberos
 		if kc.Logger == nil {
-			kc.Logger = cfg.Logger
+			kc.Logger = c.cfg.Logger
 		}
 		if kc.ExchangeTimeout == 0 {
 			kc.ExchangeTimeout = setup
 		}
-		a, err := sasl.New(kc)
-		if err != nil {
-			return nil, err
-		}
-		if err := a.Login(ctx); err != nil {
-			a.Close()
-			return nil, err
-		}
-		for _, m := range members {
-			if _, err := a.ServiceTicket(ctx, m); err != nil {
-				a.Close()
-				return nil, err
-			}
-		}
-		c.auth = a
-		a.OnFailure(c.authFailed)
-		dialer = a.Dialer(dialer)
-	}
-	c.startOnState()
-	first := c.subscribe()
-	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, setup, &c.hs, c.attemptFailed)),
-		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(c.log)), zk.WithEventCallback(c.onZKEvent))...)
-	if err != nil {
-		c.shutdown()
-		return nil, err
-	}
-	c.mu.Lock()
-	c.conn = conn
-	c.mu.Unlock()
-	for {
-		select {
-		case ev, ok := <-first.out:
-			if !ok {
-				c.shutdown()
-				return nil, ErrClosed
-			}
-			switch ev.State {
-			case Connected:
-				c.unsubscribe(first)
-				c.log.Debug("connected", "session", fmt.Sprintf("0x%x", ev.SessionID), "member", ev.Member,
-					"tls", c.useTLS, "sasl", cfg.SASL == SASLKerberos, "acl", cfg.ACL.String())
-				return c, nil
-			case AuthFailed:
-				c.Close()
-				return nil, ev.Err
-			}
-		case <-ctx.Done():
-			err := c.Err()
-			last := c.LastConnectError()
-			c.Close()
-			if err != nil {
-				return nil, err
-			}
-			if last != nil {
-				return nil, fmt.Errorf("client: no session with %s within %v (%w); the last attempt failed: %w",
-					strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err(), last)
-			}
-			return nil, fmt.Errorf("client: no session with %s within %v: %w", strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err())
+		var err error
+		if a, err = sasl.New(kc); err != nil {
+			return err
 		}
 	}
+	if err := a.Prepare(ctx, c.cfg.Members); err != nil {
+		a.Close()
+		return err
+	}
+	c.auth = a
+	c.authUnregister = a.OnFailure(c.authFailed)
+	return nil
 }
 
 // negotiateTransport decides TLS or plaintext, probing every member when TLS is involved.
@@ -320,7 +330,7 @@ func (c *Client) onZKEvent(e zk.Event) {
 	switch e.State {
 	case zk.StateHasSession:
 		c.attemptErr = nil
-		sid := c.hs.sessionID.Load()
+		sid := c.hs.SessionID()
 		switch c.state {
 		case 0:
 			c.state, c.sessionID, c.member = Connected, sid, e.Server
@@ -351,7 +361,7 @@ func (c *Client) onZKEvent(e zk.Event) {
 
 // startLossTimerLocked fires Lost when Suspended lasts longer than the negotiated session timeout.
 func (c *Client) startLossTimerLocked() {
-	timeout := time.Duration(c.hs.timeout.Load())
+	timeout := c.hs.Timeout()
 	if timeout <= 0 {
 		timeout = c.cfg.SessionTimeout
 	}
@@ -464,7 +474,7 @@ func (c *Client) SessionID() int64 {
 
 // NegotiatedSessionTimeout returns the session timeout the server granted (0 before the first
 // session).
-func (c *Client) NegotiatedSessionTimeout() time.Duration { return time.Duration(c.hs.timeout.Load()) }
+func (c *Client) NegotiatedSessionTimeout() time.Duration { return c.hs.Timeout() }
 
 // Namespace returns the server path every client path lives under ("/flink/default").
 func (c *Client) Namespace() string { return c.ns.base }
@@ -475,7 +485,8 @@ func (c *Client) UsesTLS() bool { return c.useTLS }
 // Members returns the transport negotiation's per-member report (nil when no probe was needed).
 func (c *Client) Members() []MemberReport { return c.reports }
 
-// Authenticator returns the Kerberos authenticator, or nil when SASL is off.
+// Authenticator returns the client's Kerberos authenticator (a Fork of Config.Authenticator when
+// one was given), or nil when SASL is off.
 func (c *Client) Authenticator() *sasl.Authenticator { return c.auth }
 
 // ACL returns the client's ACL provider.
@@ -536,6 +547,7 @@ func (c *Client) shutdown() {
 		close(c.done)
 	}
 	if c.auth != nil {
+		c.authUnregister()
 		c.auth.Close()
 	}
 	if c.onStateEnd != nil {

@@ -77,10 +77,21 @@ type Config struct {
 	Transport Transport
 	// TLS configures TLS; nil means not configured.
 	TLS *zktls.Config
-	// SASL is off or kerberos; empty means off. With kerberos, Kerberos holds the login and the
-	// service principal rules.
+	// TLSClient is TLS already loaded (the result of zktls.Config.Load, for a caller that holds it
+	// anyway); nil means Connect loads TLS itself. When set, TLS is configured, no file is read
+	// again, and TLS (if also set) is not used.
+	TLSClient *zktls.Client
+	// SASL is off or kerberos; empty means off (kerberos when Authenticator is set). With kerberos,
+	// Kerberos holds the login and the service principal rules.
 	SASL     SASLMode
 	Kerberos sasl.Config
+	// Authenticator is Kerberos credentials already made with sasl.New — shared by the clients of a
+	// process, so that they log in once and fetch each service ticket once; nil means Connect makes
+	// an Authenticator of its own from Kerberos. When set, Kerberos is not used, and the client
+	// authenticates with a Fork of it: its login and tickets are reused, and a permanent
+	// authentication failure closes only this client. The client does not close it: its owner
+	// does, after closing the clients that use it.
+	Authenticator *sasl.Authenticator
 	// ACL gives the ACL of every node the client creates; nil means acl.Open() (Flink's default).
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
 	// certificate.
@@ -119,6 +130,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Transport == "" {
 		c.Transport = TransportAuto
+	}
+	if c.SASL == "" && c.Authenticator != nil {
+		c.SASL = SASLKerberos
 	}
 	if c.SASL == "" {
 		c.SASL = SASLOff
@@ -176,20 +190,31 @@ func (c Config) Validate() error {
 	default:
 		return bad("Transport", "%q is not auto, plaintext or tls", string(c.Transport))
 	}
-	if c.Transport == TransportPlaintext && c.TLS != nil {
+	if c.Transport == TransportPlaintext && (c.TLS != nil || c.TLSClient != nil) {
 		return bad("Transport", "plaintext with TLS configured would ignore the TLS settings: use auto or tls, or remove TLS")
 	}
 	switch c.SASL {
 	case SASLOff:
+		if c.Authenticator != nil {
+			return bad("SASL", "off with an Authenticator given would not use it: use kerberos, or remove the Authenticator")
+		}
 	case SASLKerberos:
 	default:
 		return bad("SASL", "%q is not off or kerberos", string(c.SASL))
 	}
-	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && (c.TLS == nil || c.TLS.CertFile == "") {
+	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && !c.hasClientCertificate() {
 		return fmt.Errorf("%w: ACL %s: %w, but SASL is off and no TLS client certificate is configured (in Flink terms: high-availability.zookeeper.client.acl: creator with zookeeper.sasl.disable: true)",
 			ErrConfig, c.ACL, acl.ErrNoIdentity)
 	}
 	return nil
+}
+
+// hasClientCertificate reports whether the TLS configuration has a client certificate.
+func (c Config) hasClientCertificate() bool {
+	if c.TLSClient != nil {
+		return c.TLSClient.Certificate() != nil
+	}
+	return c.TLS != nil && c.TLS.CertFile != ""
 }
 
 // NormalizeMember returns a member as "host:port", adding ZooKeeper's default port 2181; the host is

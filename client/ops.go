@@ -10,6 +10,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // do runs f, honouring ctx: when ctx ends first, do returns ctx's error and f finishes in the
@@ -18,7 +19,7 @@ import (
 func do[T any](c *Client, ctx context.Context, retry bool, f func() (T, error)) (T, error) {
 	attempts := 0
 	for {
-		v, err := once(ctx, f)
+		v, err := ctxcall.Value(ctx, f)
 		if err == nil || !retry || !retriable(err) || c.cfg.MaxRetryAttempts < 0 || attempts >= c.cfg.MaxRetryAttempts {
 			return v, c.wrap(err)
 		}
@@ -32,31 +33,6 @@ func do[T any](c *Client, ctx context.Context, retry bool, f func() (T, error)) 
 		case <-c.done:
 			return v, c.wrap(zk.ErrClosing)
 		}
-	}
-}
-
-func once[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	if ctx.Done() == nil {
-		return f()
-	}
-	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, err
-	}
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return zero, ctx.Err()
 	}
 }
 

@@ -140,13 +140,13 @@ func clockSkew(ctx context.Context, cfg *krbconfig.Config, realm, kdc string) Re
 	return res
 }
 
-// login runs the Kerberos login with the configured source.
+// login runs the Kerberos login with the configured source: the run's one login, which the later
+// checks reuse.
 func (r *run) login(ctx context.Context) Result {
-	a, err := sasl.New(r.cfg.Kerberos)
+	a, err := r.creds.authenticator(r.cfg.Kerberos)
 	if err != nil {
 		return loginFailure(err)
 	}
-	defer a.Close()
 	if err := a.Login(ctx); err != nil {
 		return loginFailure(err)
 	}

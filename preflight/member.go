@@ -13,7 +13,7 @@ import (
 
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
-	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/internal/session"
 	"github.com/zksecure/zksecure/internal/tlsprobe"
 	"github.com/zksecure/zksecure/version"
 )
@@ -203,21 +203,24 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 // saslChecks: service-principal (Java's choice vs ours), service-ticket, and the real SASL exchange
 // with this member alone. Without SASL, sasl reports whether the member enforces it.
 func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Result {
+	if !r.sasl {
+		return []Result{r.plainSession(ctx, m)}
+	}
 	var base zk.Dialer
 	if r.useTLS {
 		base = r.tls.Dialer(nil)
-	}
-	if !r.sasl {
-		return []Result{r.plainSession(ctx, m, base)}
 	}
 	if failed := r.failedAny("", CheckKrb5Conf, CheckKDCReach, CheckLogin); failed != "" {
 		return []Result{skipped(CheckServicePrincipal, m, failed), skipped(CheckServiceTicket, m, failed), skipped(CheckSASL, m, failed)}
 	}
 	var out []Result
-	a, err := sasl.New(r.cfg.Kerberos)
+	root, err := r.creds.authenticator(r.cfg.Kerberos)
 	if err != nil {
 		return []Result{skipped(CheckServicePrincipal, m, CheckLogin), skipped(CheckServiceTicket, m, CheckLogin), skipped(CheckSASL, m, CheckLogin)}
 	}
+	// The run's login and tickets, with a failure latch of this member's own: one member's
+	// AuthFailed must not fail the others' checks.
+	a := root.Fork()
 	defer a.Close()
 	ours, err := a.ServicePrincipal(ctx, m)
 	if err != nil {
@@ -265,38 +268,31 @@ func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Res
 
 // plainSession opens an unauthenticated session and makes one request: a server that enforces SASL
 // closes it (error -124).
-func (r *run) plainSession(ctx context.Context, m string, base zk.Dialer) Result {
-	if base == nil {
-		base = net.DialTimeout
+func (r *run) plainSession(ctx context.Context, m string) Result {
+	spec := session.Spec{Members: []string{m}, SessionTimeout: 10 * time.Second, Logger: r.log}
+	if r.useTLS {
+		spec.TLS = r.tls.Dialer
 	}
-	c, ev, err := zk.Connect([]string{m}, 10*time.Second, zk.WithDialer(base), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false),
-		zk.WithLogger(discardZK{}))
-	if err != nil {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := session.Open(sctx, spec)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return Result{Name: CheckSASL, Status: Fail, Message: ctx.Err().Error(), Fix: "raise --timeout"}
+	case sctx.Err() != nil:
+		return Result{Name: CheckSASL, Status: Fail, Message: "no session within 10s", Fix: "check the server's health"}
+	default:
 		return Result{Name: CheckSASL, Status: Fail, Message: err.Error(), Fix: "check the member address"}
 	}
-	defer c.Close()
-	deadline := time.After(10 * time.Second)
-	for connected := false; !connected; {
-		select {
-		case e := <-ev:
-			connected = e.State == zk.StateHasSession
-		case <-deadline:
-			return Result{Name: CheckSASL, Status: Fail, Message: "no session within 10s", Fix: "check the server's health"}
-		case <-ctx.Done():
-			return Result{Name: CheckSASL, Status: Fail, Message: ctx.Err().Error(), Fix: "raise --timeout"}
-		}
-	}
-	if _, _, err := c.Exists("/"); err != nil {
+	defer s.Conn.Close()
+	if _, _, err := s.Conn.Exists("/"); err != nil {
 		return Result{Name: CheckSASL, Status: Fail,
 			Message: fmt.Sprintf("the server refused an unauthenticated session (%v): it enforces SASL", err),
 			Fix:     "configure Kerberos for this client (--keytab/--principal, --jaas or --use-ticket-cache)"}
 	}
 	return Result{Name: CheckSASL, Status: Pass, Message: "SASL is not configured; the server accepts unauthenticated sessions"}
 }
-
-type discardZK struct{}
-
-func (discardZK) Printf(string, ...any) {}
 
 // splitFix separates "... Fix: ..." messages into message and fix.
 func splitFix(msg, fallback string) (string, string) {

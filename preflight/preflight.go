@@ -81,6 +81,7 @@ type run struct {
 	tls     *zktls.Client
 	tlsErr  error // why tls is nil when TLS is wanted
 	sasl    bool
+	creds   credentials // the one Kerberos login of the run (session.go)
 	log     *slog.Logger
 	mu      sync.Mutex
 	failed  map[string]bool // "name" or "name member" of failed checks
@@ -98,6 +99,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	r := &run{opts: opts, cfg: opts.Client, failed: map[string]bool{}, log: opts.Logger}
+	defer r.creds.close()
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/election"
 )
@@ -48,6 +50,14 @@ func (r *run) session(ctx context.Context) []Result {
 	for _, m := range r.members {
 		if r.failedAny(m, CheckTCP, CheckVersion, CheckTLSChain, CheckTLSExpiry, CheckTLSHostname, CheckServiceTicket, CheckSASL) == "" {
 			cfg.Members = append(cfg.Members, m)
+		}
+	}
+	// The run's credentials: the login and the TLS files are not loaded again.
+	cfg.TLSClient = r.tls
+	if r.sasl {
+		var err error
+		if cfg.Authenticator, err = r.creds.authenticator(cfg.Kerberos); err != nil {
+			return append([]Result{{Name: CheckIdentity, Status: Fail, Message: "no session: " + err.Error(), Fix: "see the login check"}}, skipAll(CheckIdentity)[1:]...)
 		}
 	}
 	c, err := client.Connect(cctx, cfg)
@@ -264,4 +274,27 @@ func (r *run) sessionTimeout(c *client.Client) Result {
 		res.Status, res.Message = Pass, fmt.Sprintf("requested and granted %s", got)
 	}
 	return res
+}
+
+// credentials are the run's Kerberos credentials: one Authenticator, made and logged in once by
+// the login check, whose login and service tickets every later check shares (each member's checks
+// and the session through a Fork of it).
+type credentials struct {
+	once sync.Once
+	auth *sasl.Authenticator
+	err  error
+}
+
+// authenticator returns the run's Authenticator, making it from cfg on the first call.
+func (c *credentials) authenticator(cfg sasl.Config) (*sasl.Authenticator, error) {
+	c.once.Do(func() { c.auth, c.err = sasl.New(cfg) })
+	return c.auth, c.err
+}
+
+// close closes the Authenticator, if one was made; call it once the run's sessions are closed.
+func (c *credentials) close() {
+	c.once.Do(func() {})
+	if c.auth != nil {
+		c.auth.Close()
+	}
 }

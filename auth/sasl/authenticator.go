@@ -13,6 +13,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // Config configures an Authenticator. Login must name one credential source; everything else has a
@@ -38,8 +40,26 @@ type Config struct {
 
 // Authenticator holds a client's Kerberos credentials and authenticates ZooKeeper connections with
 // them. It is safe for concurrent use. Create it with New, log in with Login (or let the first
-// connection do it), and Close it when done.
+// connection do it), and Close it when done. Fork gives each session its own failure latch over
+// the same login and tickets.
 type Authenticator struct {
+	*creds                  // shared with every Fork
+	root      bool          // Close destroys the credentials
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	failed   *AuthError // latched permanent failure
+	hooks    map[int]func(error)
+	nextHook int
+	retries  int   // transient failures since the last successful authentication
+	lastErr  error // the latest of them
+}
+
+// creds are the loaded credentials, the login and the service principals: what every Fork of an
+// Authenticator shares. gokrb5 caches each service ticket by principal, so members that share a
+// service principal share its ticket, and a Fork asks the KDC for nothing its root already has.
+type creds struct {
 	cfg             Config
 	cl              *krbclient.Client
 	clientPrincipal string
@@ -48,16 +68,10 @@ type Authenticator struct {
 	krb5conf        string
 	kdcs            string // "KDC host:port of realm R", for messages
 	log             *slog.Logger
-	done            chan struct{} // closed by Close
-	closeOnce       sync.Once
+	loginMu         sync.Mutex // one login at a time: concurrent Connects share it
 
-	mu       sync.Mutex
-	spns     map[string]string // member → service principal
-	failed   *AuthError        // latched permanent failure
-	hooks    map[int]func(error)
-	nextHook int
-	retries  int   // transient failures since the last successful authentication
-	lastErr  error // the latest of them
+	spnMu sync.Mutex
+	spns  map[string]string // member → service principal
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -74,8 +88,8 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		return nil, err
 	}
-	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
-		spns: map[string]string{}, done: make(chan struct{})}
+	a := &Authenticator{creds: &creds{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
+		spns: map[string]string{}}, root: true, done: make(chan struct{})}
 	_, a.clientRealm = splitPrincipal(full, "")
 	a.kdcs = describeKDCs(cl, a.clientRealm)
 	switch {
@@ -93,6 +107,16 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	a.log = a.log.With("component", "zksecure/sasl", "client_principal", full)
 	return a, nil
+}
+
+// Fork returns an Authenticator that shares a's credentials — its login, service principals and
+// service tickets: a Fork asks the KDC for nothing a already has — but latches its own permanent
+// failure, runs its own OnFailure hooks and backs off on its own. Give each session (each
+// client.Client, each check of one member) a Fork of one process-wide Authenticator, so that one
+// session's AuthFailed does not fail the others. Closing a Fork ends only its own backoff waits;
+// closing a (the root) ends its Forks' credentials too, so close it after them.
+func (a *Authenticator) Fork() *Authenticator {
+	return &Authenticator{creds: a.creds, done: make(chan struct{})}
 }
 
 // ClientPrincipal is the principal the client authenticates as ("name@REALM").
@@ -125,7 +149,7 @@ func (a *Authenticator) exchangeTimeout() time.Duration {
 func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	err := runWithContext(ctx, a.cl.AffirmLogin)
+	err := ctxcall.Err(ctx, a.affirmLogin)
 	if err == nil {
 		return nil
 	}
@@ -135,6 +159,28 @@ func (a *Authenticator) Login(ctx context.Context) error {
 	}
 	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
 	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
+}
+
+// affirmLogin logs in unless a valid TGT is held, one caller at a time.
+func (c *creds) affirmLogin() error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	return c.cl.AffirmLogin()
+}
+
+// Prepare logs in (unless already logged in) and makes sure a service ticket for every member is
+// cached, under ctx: an unknown service principal or an unreachable KDC is reported here, before a
+// session exists, rather than as a reconnect loop.
+func (a *Authenticator) Prepare(ctx context.Context, members []string) error {
+	if err := a.Login(ctx); err != nil {
+		return err
+	}
+	for _, m := range members {
+		if _, err := a.ServiceTicket(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // describeKDCs names the KDCs krb5.conf lists for realm, for messages.
@@ -157,9 +203,9 @@ func describeKDCs(cl *krbclient.Client, realm string) string {
 // ServicePrincipal returns the service principal used for member ("host:port"), computed once per
 // member by the PrincipalRules.
 func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (string, error) {
-	a.mu.Lock()
+	a.spnMu.Lock()
 	spn, ok := a.spns[member]
-	a.mu.Unlock()
+	a.spnMu.Unlock()
 	if ok {
 		return spn, nil
 	}
@@ -167,9 +213,9 @@ func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (st
 	if err != nil {
 		return "", err
 	}
-	a.mu.Lock()
+	a.spnMu.Lock()
 	a.spns[member] = spn
-	a.mu.Unlock()
+	a.spnMu.Unlock()
 	return spn, nil
 }
 
@@ -214,7 +260,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	}
-	t, err := valueWithContext(ctx, get)
+	t, err := ctxcall.Value(ctx, get)
 	if err != nil && ctx.Err() == nil && a.cl.Credentials.HasKeytab() {
 		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
 		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
@@ -222,8 +268,8 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		// cannot be the TGT's.
 		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
-			if err = runWithContext(ctx, a.cl.Login); err == nil {
-				t, err = valueWithContext(ctx, get)
+			if err = ctxcall.Err(ctx, a.login); err == nil {
+				t, err = ctxcall.Value(ctx, get)
 			}
 		}
 	}
@@ -352,8 +398,18 @@ func (a *Authenticator) backoff() error {
 	}
 }
 
-// Close stops the TGT renewal, forgets the tickets and ends any backoff wait of its dialers.
+// login logs in again from the keytab, one caller at a time.
+func (c *creds) login() error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	return c.cl.Login()
+}
+
+// Close ends any backoff wait of its dialers; on the root (what New returned, not a Fork) it also
+// stops the TGT renewal and forgets the tickets.
 func (a *Authenticator) Close() {
 	a.closeOnce.Do(func() { close(a.done) })
-	a.cl.Destroy()
+	if a.root {
+		a.cl.Destroy()
+	}
 }

@@ -15,6 +15,6 @@
 //
 // An authentication failure that retrying cannot fix (the server's AuthFailed, a server without SASL,
 // a rejected ticket, an unknown principal) latches: every later dial fails with the same *AuthError,
-// and the DialerOptions.OnFailure hook is told, so that the owner of the zk.Conn can close it.
+// and the OnFailure hooks are told, so that the owner of the zk.Conn can close it.
 // Connect does all of this for a plain go-zookeeper session.
 package sasl
