@@ -1,0 +1,147 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/auth/sasl"
+	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/internal/session"
+)
+
+// Connect checks the configuration, loads credentials, negotiates the transport, and returns once
+// the first session exists (authenticated when SASL is on), or with an error that names what is
+// wrong: a field, a file, a principal, a member, the KDC.
+//
+// Security fails closed, availability does not: a permanent authentication failure (the server or
+// the KDC said no) ends Connect, or later closes the client with AuthFailed. Transient faults — a
+// member down or restarting, a connection reset during the SASL exchange, a KDC that cannot be
+// reached — are retried on the next member with backoff (within ConnectionTimeout here, for as
+// long as it takes once connected); LastConnectError says why the latest attempt failed.
+func Connect(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	members := make([]string, len(cfg.Members))
+	for i, m := range cfg.Members {
+		members[i], _ = NormalizeMember(m)
+	}
+	cfg.Members = members
+	c := &Client{cfg: cfg, ns: namespace{base: path.Clean(cfg.Root + cfg.ClusterID)}, subs: map[*subscriber]struct{}{},
+		done: make(chan struct{})}
+	c.log = cfg.Logger.With("component", "zksecure/client", "namespace", c.ns.base)
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectionTimeout)
+	defer cancel()
+
+	if err := c.loadTLS(); err != nil {
+		return nil, err
+	}
+	if err := c.negotiateTransport(ctx); err != nil {
+		return nil, err
+	}
+	setup := session.AttemptTimeout(cfg.SessionTimeout, len(members))
+	if err := c.loadKerberos(ctx, setup); err != nil {
+		return nil, err
+	}
+	spec := session.Spec{Members: members, SessionTimeout: cfg.SessionTimeout, Handshake: &c.hs,
+		OnAttemptFailed: c.attemptFailed, Logger: c.log, Options: []func(*zk.Conn){zk.WithEventCallback(c.onZKEvent)}}
+	if c.useTLS {
+		spec.TLS = func(d zk.Dialer) zk.Dialer { return c.tlsOnly(c.tls.Dialer(d)) }
+	}
+	if c.auth != nil {
+		spec.Auth = c.auth
+	}
+	c.startOnState()
+	s, err := session.Open(ctx, spec)
+	if err != nil {
+		c.Close()
+		if aerr := c.Err(); aerr != nil {
+			return nil, aerr
+		}
+		if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		if last := c.LastConnectError(); last != nil {
+			return nil, fmt.Errorf("client: no session with %s within %v (%w); the last attempt failed: %w",
+				strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err(), last)
+		}
+		return nil, fmt.Errorf("client: no session with %s within %v: %w", strings.Join(members, ","), cfg.ConnectionTimeout, ctx.Err())
+	}
+	c.mu.Lock()
+	closed, member := c.closed, c.member
+	c.conn = s.Conn
+	c.mu.Unlock()
+	if closed { // an authentication failure right after the session came up
+		s.Conn.Close()
+		if aerr := c.Err(); aerr != nil {
+			return nil, aerr
+		}
+		return nil, ErrClosed
+	}
+	c.log.Debug("connected", "session", fmt.Sprintf("0x%x", c.SessionID()), "member", member,
+		"tls", c.useTLS, "sasl", cfg.SASL == SASLKerberos, "acl", cfg.ACL.String())
+	return c, nil
+}
+
+// loadTLS uses Config.TLSClient, or loads Config.TLS, when TLS is configured or required.
+func (c *Client) loadTLS() error {
+	switch {
+	case c.cfg.TLSClient != nil:
+		c.tls = c.cfg.TLSClient
+	case c.cfg.TLS != nil || c.cfg.Transport == TransportTLS:
+		tc := zktls.Config{}
+		if c.cfg.TLS != nil {
+			tc = *c.cfg.TLS
+		}
+		var err error
+		if c.tls, err = tc.Load(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadKerberos sets up the client's authenticator when SASL is on — a Fork of Config.Authenticator,
+// or one made from Config.Kerberos — and logs in and fetches every member's service ticket.
+func (c *Client) loadKerberos(ctx context.Context, setup time.Duration) error {
+	if c.cfg.SASL != SASLKerberos {
+		return nil
+	}
+	var a *sasl.Authenticator
+	if c.cfg.Authenticator != nil {
+		a = c.cfg.Authenticator.Fork()
+	} else {
+		kc := c.cfg.Kerberos
+		if kc.Logger == nil {
+			kc.Logger = c.cfg.Logger
+		}
+		if kc.ExchangeTimeout == 0 {
+			kc.ExchangeTimeout = setup
+		}
+		var err error
+		if a, err = sasl.New(kc); err != nil {
+			return err
+		}
+	}
+	if err := a.Prepare(ctx, c.cfg.Members); err != nil {
+		a.Close()
+		return err
+	}
+	c.auth = a
+	c.authUnregister = a.OnFailure(c.authFailed)
+	return nil
+}
+
+// attemptFailed records a failed connection attempt (see LastConnectError).
+func (c *Client) attemptFailed(member string, err error) {
+	c.mu.Lock()
+	c.attemptErr = fmt.Errorf("client: connecting to %s: %w", member, err)
+	c.mu.Unlock()
+}
