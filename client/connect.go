@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"strings"
 	"time"
@@ -40,26 +41,41 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectionTimeout)
 	defer cancel()
 
+	phase := c.phases()
 	if err := c.loadTLS(); err != nil {
 		return nil, err
 	}
-	if err := c.negotiateTransport(ctx); err != nil {
-		return nil, err
-	}
-	setup := session.AttemptTimeout(cfg.SessionTimeout, len(members))
-	if err := c.loadKerberos(ctx, setup); err != nil {
-		return nil, err
-	}
-	spec := session.Spec{Members: members, SessionTimeout: cfg.SessionTimeout, Handshake: &c.hs,
-		OnAttemptFailed: c.attemptFailed, Logger: c.log, Options: []func(*zk.Conn){zk.WithEventCallback(c.onZKEvent)}}
-	if c.useTLS {
-		spec.TLS = func(d zk.Dialer) zk.Dialer { return c.tlsOnly(c.tls.Dialer(d)) }
-	}
-	if c.auth != nil {
-		spec.Auth = c.auth
-	}
+	phase("TLS loaded")
+	// With TLS configured the only possible outcome is TLS (or a refusal): the transport probes
+	// run beside the session's setup — the login, the tickets, the session's own TLS-only
+	// connection — rather than before it, and Connect waits for both. A refusal of the probes
+	// closes the session before anything was sent on it.
+	c.useTLS = c.tls != nil && cfg.Transport != TransportPlaintext
 	c.startOnState()
-	s, err := session.Open(ctx, spec)
+	verdict := make(chan error, 1)
+	go func() { verdict <- c.negotiateTransport(ctx) }()
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	type result struct {
+		s   *session.Session
+		err error
+	}
+	opened := make(chan result, 1)
+	go func() {
+		s, err := c.open(sctx)
+		opened <- result{s, err}
+	}()
+	if err := <-verdict; err != nil {
+		scancel()
+		if o := <-opened; o.s != nil {
+			o.s.Conn.Close()
+		}
+		c.Close()
+		return nil, err
+	}
+	phase("transport negotiated")
+	o := <-opened
+	s, err := o.s, o.err
 	if err != nil {
 		c.Close()
 		if aerr := c.Err(); aerr != nil {
@@ -88,6 +104,41 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	c.log.Debug("connected", "session", fmt.Sprintf("0x%x", c.SessionID()), "member", member,
 		"tls", c.useTLS, "sasl", cfg.SASL == SASLKerberos, "acl", cfg.ACL.String())
 	return c, nil
+}
+
+// open sets up Kerberos and opens the session. It runs beside the transport probes.
+func (c *Client) open(ctx context.Context) (*session.Session, error) {
+	phase := c.phases()
+	if err := c.loadKerberos(ctx, session.AttemptTimeout(c.cfg.SessionTimeout, len(c.cfg.Members))); err != nil {
+		return nil, err
+	}
+	phase("Kerberos ready")
+	spec := session.Spec{Members: c.cfg.Members, SessionTimeout: c.cfg.SessionTimeout, Handshake: &c.hs,
+		OnAttemptFailed: c.attemptFailed, Logger: c.log, Options: []func(*zk.Conn){zk.WithEventCallback(c.onZKEvent)}}
+	if c.useTLS {
+		spec.TLS = func(d zk.Dialer) zk.Dialer { return c.tlsOnly(c.tls.Dialer(d)) }
+	}
+	if c.auth != nil {
+		spec.Auth = c.auth
+	}
+	s, err := session.Open(ctx, spec)
+	if err == nil {
+		phase("session open")
+	}
+	return s, err
+}
+
+// phases returns a function that logs, at Debug, how long Connect's phase that just ended took.
+func (c *Client) phases() func(name string) {
+	if !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return func(string) {}
+	}
+	last := time.Now()
+	return func(name string) {
+		now := time.Now()
+		c.log.Debug("connect phase", "phase", name, "took", now.Sub(last))
+		last = now
+	}
 }
 
 // loadTLS uses Config.TLSClient, or loads Config.TLS, when TLS is configured or required.

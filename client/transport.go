@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -48,7 +49,8 @@ func (e *TransportError) Error() string {
 
 func (e *TransportError) Unwrap() error { return ErrTransport }
 
-// negotiateTransport decides TLS or plaintext, probing every member when TLS is involved.
+// negotiateTransport probes every member when TLS is configured (beside the session's setup, see
+// Connect) and refuses what could never work.
 //
 // TLS is configured whenever it probes, so the only possible outcome is TLS; the probe refuses early,
 // member by member, what could never work. The decision rests on the members that answer: one that
@@ -58,10 +60,10 @@ func (e *TransportError) Unwrap() error { return ErrTransport }
 // never falls back to plaintext), and so is a configuration no answering member accepts. When no
 // member answers at all, TLS is chosen and Connect keeps trying until ConnectionTimeout.
 func (c *Client) negotiateTransport(ctx context.Context) error {
-	t := c.cfg.Transport
-	if t == TransportPlaintext || (t == TransportAuto && c.tls == nil) {
+	if !c.useTLS {
 		return nil
 	}
+	t := c.cfg.Transport
 	reports := make([]MemberReport, len(c.cfg.Members))
 	var wg sync.WaitGroup
 	for i, m := range c.cfg.Members {
@@ -103,7 +105,6 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 		te.Reason = "TLS to every member that answered failed"
 		return te
 	}
-	c.useTLS = true
 	for _, r := range reports {
 		if r.Err != nil && !(r.Mode == version.TLS && errors.Is(r.Err, version.ErrNoAnswer)) {
 			c.log.Warn("member not usable now; the session uses the others and tries it again over TLS only",
@@ -122,7 +123,12 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 		var op *net.OpError
 		var ne net.Error
 		switch {
-		case err == nil, errors.As(err, &op) && op.Op == "dial":
+		case err == nil:
+			if tc, ok := conn.(*tls.Conn); ok {
+				st := tc.ConnectionState()
+				c.log.Debug("TLS handshake", "member", address, "resumed", st.DidResume, "version", tls.VersionName(st.Version))
+			}
+		case errors.As(err, &op) && op.Op == "dial":
 		case errors.As(err, &ne) && ne.Timeout():
 			// Accepted but silent (frozen, overloaded): transient, like an unreachable member.
 			c.log.Debug("member did not complete the TLS handshake in time; trying the next one", "member", address, "error", err.Error())

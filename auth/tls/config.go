@@ -150,6 +150,11 @@ type Client struct {
 	rootList []*x509.Certificate // the trust store's CAs, nil for the system pool
 	cert     *tls.Certificate
 	min      uint16
+	// sessions lets reconnections to a member resume their TLS session (a TLS 1.2 session ticket
+	// or a TLS 1.3 PSK, as the server offers) instead of a full handshake. A resumed session is
+	// verified again like a new one (verifyPeer runs on every handshake), and the server keeps the
+	// client certificate of the session, so the session's x509 identity does not change.
+	sessions tls.ClientSessionCache
 }
 
 // Load reads and checks every file of the configuration.
@@ -162,7 +167,7 @@ func (c Config) Load() (*Client, error) {
 	if err := cp.check(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, min: c.MinVersion}
+	cl := &Client{cfg: c, min: c.MinVersion, sessions: tls.NewLRUClientSessionCache(0)}
 	if cl.min == 0 {
 		cl.min = tls.VersionTLS12
 	}
@@ -222,8 +227,9 @@ func (cl *Client) ConfigFor(member string, remoteIP net.IP) *tls.Config {
 		name = cl.cfg.ServerName
 	}
 	tc := &tls.Config{
-		MinVersion:   cl.min,
-		CipherSuites: cl.cfg.CipherSuites,
+		MinVersion:         cl.min,
+		CipherSuites:       cl.cfg.CipherSuites,
+		ClientSessionCache: cl.sessions,
 		// Go's own verification is replaced by verifyPeer, which reaches ZooKeeper's outcome
 		// (VerifyConnection still runs, and a failure there aborts the handshake).
 		InsecureSkipVerify: true,

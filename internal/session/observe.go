@@ -1,7 +1,10 @@
 package session
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
@@ -32,15 +35,22 @@ func (h *Handshake) SessionID() int64 { return h.sessionID.Load() }
 // (go-zookeeper allows ten read timeouts for it): a member that accepts connections but does not
 // answer — a frozen process, a machine whose kernel still completes the TCP handshake — is given up
 // on as fast as the Java client gives up on it, and the next member is tried.
-func observe(d zk.Dialer, setup time.Duration, h *Handshake, failed func(member string, err error)) zk.Dialer {
+//
+// At Debug, log receives how long the attempt took from the dial to the ConnectResponse handed to
+// go-zookeeper (after the SASL exchange, with SASL).
+func observe(d zk.Dialer, setup time.Duration, h *Handshake, failed func(member string, err error), log *slog.Logger) zk.Dialer {
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
-		limit := time.Now().Add(setup)
+		start := time.Now()
 		c, err := d(network, address, timeout)
 		if err != nil {
 			failed(address, err)
 			return nil, err
 		}
-		return &observedConn{Conn: c, h: h, member: address, failed: failed, limit: limit}, nil
+		oc := &observedConn{Conn: c, h: h, member: address, failed: failed, start: start, limit: start.Add(setup)}
+		if log.Enabled(context.Background(), slog.LevelDebug) {
+			oc.log = log
+		}
+		return oc, nil
 	}
 }
 
@@ -64,7 +74,9 @@ type observedConn struct {
 	failed func(member string, err error)
 	head   []byte // bytes of the first frame seen so far
 	done   bool
-	limit  time.Time // no deadline beyond this until the ConnectResponse is in
+	start  time.Time
+	limit  time.Time    // no deadline beyond this until the ConnectResponse is in
+	log    *slog.Logger // nil: Debug is off
 }
 
 func (c *observedConn) capped(t time.Time) time.Time {
@@ -94,6 +106,10 @@ func (c *observedConn) Read(p []byte) (int, error) {
 			}
 			c.h.sessionID.Store(int64(binary.BigEndian.Uint64(c.head[12:20])))
 			c.done, c.head = true, nil
+			if c.log != nil {
+				c.log.Debug("ConnectResponse in", "member", c.member, "session", fmt.Sprintf("0x%x", c.h.SessionID()),
+					"since_dial", time.Since(c.start))
+			}
 		}
 	}
 	return n, err

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestObserveRecordsTheConnectResponse(t *testing.T) {
 	var failures []error
 	h := &Handshake{}
 	d := observe(func(string, string, time.Duration) (net.Conn, error) { return client, nil }, time.Minute, h,
-		func(_ string, err error) { failures = append(failures, err) })
+		func(_ string, err error) { failures = append(failures, err) }, slog.New(slog.DiscardHandler))
 	c, err := d("tcp", "zk1:2181", time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestObserveRecordsTheConnectResponse(t *testing.T) {
 	c2, s2 := net.Pipe()
 	s2.Close()
 	oc, _ := observe(func(string, string, time.Duration) (net.Conn, error) { return c2, nil }, time.Minute, &Handshake{},
-		func(_ string, err error) { failures = append(failures, err) })("tcp", "zk2:2181", time.Second)
+		func(_ string, err error) { failures = append(failures, err) }, slog.New(slog.DiscardHandler))("tcp", "zk2:2181", time.Second)
 	if _, err := oc.Read(buf); err == nil || len(failures) != 1 {
 		t.Errorf("a read failing before the ConnectResponse: err %v, %d failures reported", err, len(failures))
 	}

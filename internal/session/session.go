@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -53,7 +54,8 @@ type Spec struct {
 	// OnAttemptFailed is told of every connection attempt that fails before its ConnectResponse is
 	// in (the dial, TLS, the service ticket, the ConnectResponse, the SASL exchange); nil: no one.
 	OnAttemptFailed func(member string, err error)
-	// Logger receives go-zookeeper's log at Debug; nil means slog.Default().
+	// Logger receives go-zookeeper's log and the timings of every connection's phases (TCP, TLS,
+	// ConnectResponse with SASL), at Debug; nil means slog.Default().
 	Logger *slog.Logger
 	// Options are more go-zookeeper options (zk.WithEventCallback, ...). The dialer, host provider
 	// and logger are always Open's own.
@@ -80,6 +82,19 @@ func AttemptTimeout(sessionTimeout time.Duration, members int) time.Duration {
 	return sessionTimeout / time.Duration(members)
 }
 
+// timed logs how long each dial of d took, at Debug.
+func timed(d zk.Dialer, log *slog.Logger, what string) zk.Dialer {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return d
+	}
+	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		t0 := time.Now()
+		c, err := d(network, address, timeout)
+		log.Debug("dialed", "member", address, "layers", what, "took", time.Since(t0), "ok", err == nil)
+		return c, err
+	}
+}
+
 // Open starts the session and returns once it exists (authenticated, with Auth); with the first
 // permanent authentication failure; or with ctx's error, unwrapped, when ctx ends first (transient
 // failures are retried on the next member with go-zookeeper's backoff until then). On error the
@@ -89,13 +104,18 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	if len(s.Members) == 0 {
 		return nil, ErrNoMembers
 	}
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	attempt := AttemptTimeout(s.SessionTimeout, len(s.Members))
 	d := s.Dial
 	if d == nil {
 		d = BoundedDial(attempt)
 	}
+	d = timed(d, log, "tcp")
 	if s.TLS != nil {
-		d = s.TLS(d)
+		d = timed(s.TLS(d), log, "tcp+tls")
 	}
 	if s.Auth != nil {
 		d = s.Auth.Dialer(d)
@@ -108,7 +128,7 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	if failedAttempt == nil {
 		failedAttempt = func(string, error) {}
 	}
-	d = observe(d, attempt, hs, failedAttempt)
+	d = observe(d, attempt, hs, failedAttempt, log)
 
 	var (
 		mu     sync.Mutex
@@ -135,7 +155,7 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	// Open's own options go last, so that none of the caller's can replace them (a dialer without
 	// the SASL layer would send requests unauthenticated).
 	opts := zkopt.List(zk.WithDialer(d), s.Options...)
-	opts = append(opts, zk.WithDialer(d), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(s.Logger)))
+	opts = append(opts, zk.WithDialer(d), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(log)))
 	c, events, err := zk.Connect(s.Members, s.SessionTimeout, opts...)
 	if err != nil {
 		unregister()
