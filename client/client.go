@@ -24,8 +24,9 @@ type Client struct {
 	ns             namespace
 	conn           *zk.Conn
 	log            *slog.Logger
-	auth           *sasl.Authenticator // a Fork of Config.Authenticator, or the client's own
+	auth           *sasl.Authenticator // a Fork of Config.Authenticator or of sasl.Shared's
 	authUnregister func()
+	authRelease    func() // gives sasl.Shared's Authenticator back
 	tls            *zktls.Client
 	useTLS         bool
 	reports        []MemberReport
@@ -150,6 +151,7 @@ func (c *Client) shutdown() {
 	if c.auth != nil {
 		c.authUnregister()
 		c.auth.Close()
+		c.authRelease()
 	}
 	if c.onStateEnd != nil {
 		<-c.onStateEnd

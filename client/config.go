@@ -85,12 +85,14 @@ type Config struct {
 	// Kerberos holds the login and the service principal rules.
 	SASL     SASLMode
 	Kerberos sasl.Config
-	// Authenticator is Kerberos credentials already made with sasl.New — shared by the clients of a
-	// process, so that they log in once and fetch each service ticket once; nil means Connect makes
-	// an Authenticator of its own from Kerberos. When set, Kerberos is not used, and the client
-	// authenticates with a Fork of it: its login and tickets are reused, and a permanent
-	// authentication failure closes only this client. The client does not close it: its owner
-	// does, after closing the clients that use it.
+	// Authenticator is Kerberos credentials already made with sasl.New, to share with other users
+	// (zk-secure-check's checks, other clients); nil means the process's shared Authenticator for
+	// Kerberos (sasl.Shared): clients with equal Kerberos settings (Logger included) log in once
+	// and fetch each service ticket once between them, as long as one is open and for
+	// sasl.SharedLinger after. When set, Kerberos is not used. Either way the client authenticates
+	// with a Fork of it: its login and tickets are reused, and a permanent authentication failure
+	// closes only this client. The client does not close a given Authenticator: its owner does,
+	// after closing the clients that use it.
 	Authenticator *sasl.Authenticator
 	// ACL gives the ACL of every node the client creates; nil means acl.Open() (Flink's default).
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client

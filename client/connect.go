@@ -160,15 +160,14 @@ func (c *Client) loadTLS() error {
 }
 
 // loadKerberos sets up the client's authenticator when SASL is on — a Fork of Config.Authenticator,
-// or one made from Config.Kerberos — and logs in and fetches every member's service ticket.
+// or of the process's shared Authenticator for Config.Kerberos (sasl.Shared) — and logs in (unless
+// it is logged in) and fetches every member's service ticket (unless they are cached).
 func (c *Client) loadKerberos(ctx context.Context, setup time.Duration) error {
 	if c.cfg.SASL != SASLKerberos {
 		return nil
 	}
-	var a *sasl.Authenticator
-	if c.cfg.Authenticator != nil {
-		a = c.cfg.Authenticator.Fork()
-	} else {
+	root, release := c.cfg.Authenticator, func() {}
+	if root == nil {
 		kc := c.cfg.Kerberos
 		if kc.Logger == nil {
 			kc.Logger = c.cfg.Logger
@@ -177,15 +176,17 @@ func (c *Client) loadKerberos(ctx context.Context, setup time.Duration) error {
 			kc.ExchangeTimeout = setup
 		}
 		var err error
-		if a, err = sasl.New(kc); err != nil {
+		if root, release, err = sasl.Shared(kc); err != nil {
 			return err
 		}
 	}
+	a := root.Fork()
 	if err := a.Prepare(ctx, c.cfg.Members); err != nil {
 		a.Close()
+		release()
 		return err
 	}
-	c.auth = a
+	c.auth, c.authRelease = a, release
 	c.authUnregister = a.OnFailure(c.authFailed)
 	return nil
 }

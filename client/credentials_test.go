@@ -79,3 +79,32 @@ func TestSharedCredentialsLogInOnce(t *testing.T) {
 	}
 	connect(t, cfg)
 }
+
+// Without an Authenticator, clients with equal Kerberos settings share the process's (sasl.Shared):
+// open together or one after the other (within sasl.SharedLinger), they log in once.
+func TestDefaultCredentialsAreSharedInTheProcess(t *testing.T) {
+	requireEnv(t)
+	ctx := context.Background()
+	if err := kdc.AddPrincipals(ctx, "default"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := client.Config{Members: members(zkMain.PlainConnectString()), Root: "/default-creds", Kerberos: kerberos(t, "default"), SASL: client.SASLKerberos}
+	a, b := connect(t, cfg), connect(t, cfg)
+	if a.Authenticator() == b.Authenticator() {
+		t.Error("two clients authenticate with one Fork")
+	}
+	b.Close()
+	c := connect(t, cfg)
+	for _, cl := range []*client.Client{a, c} {
+		if _, _, err := cl.Exists(ctx, "/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issued, err := kdc.Issued("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := issued["krbtgt/"+kdc.Realm+"@"+kdc.Realm]; n != 1 {
+		t.Errorf("%d logins for 3 clients with one configuration, want 1 (%v)", n, issued)
+	}
+}
