@@ -2,6 +2,7 @@ package zktls
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 )
 
 var (
@@ -150,10 +152,13 @@ type Client struct {
 	rootList []*x509.Certificate // the trust store's CAs, nil for the system pool
 	cert     *tls.Certificate
 	min      uint16
-	// sessions lets reconnections to a member resume their TLS session (a TLS 1.2 session ticket
-	// or a TLS 1.3 PSK, as the server offers) instead of a full handshake. A resumed session is
-	// verified again like a new one (verifyPeer runs on every handshake), and the server keeps the
-	// client certificate of the session, so the session's x509 identity does not change.
+	// sessions lets connections to a member resume an earlier TLS session (a TLS 1.2 session
+	// ticket or a TLS 1.3 PSK, as the server offers) instead of a full handshake: the process's
+	// cache for this client certificate (sessionsFor), so that every Client loaded with the same
+	// certificate — each Connect may load its own — resumes the others' sessions. A resumed session
+	// is verified again like a new one (verifyPeer runs on every handshake, with this Client's
+	// trust), and the server keeps the session's client certificate, so the x509 identity does not
+	// change.
 	sessions tls.ClientSessionCache
 }
 
@@ -167,7 +172,7 @@ func (c Config) Load() (*Client, error) {
 	if err := cp.check(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, min: c.MinVersion, sessions: tls.NewLRUClientSessionCache(0)}
+	cl := &Client{cfg: c, min: c.MinVersion}
 	if cl.min == 0 {
 		cl.min = tls.VersionTLS12
 	}
@@ -188,6 +193,7 @@ func (c Config) Load() (*Client, error) {
 		}
 		cl.cert = &tc
 	}
+	cl.sessions = sessionsFor(cl.cert)
 	if c.CAFile != "" {
 		certs, err := loadTrustStore(c.CAFile, c.CAType, cp)
 		if err != nil {
@@ -205,6 +211,37 @@ func (c Config) Load() (*Client, error) {
 		cl.roots = pool
 	}
 	return cl, nil
+}
+
+// sessions holds the process's TLS session caches, one per client certificate (SHA-256 of its
+// leaf; "" without one): a session is only ever resumed with the certificate it was made with.
+var sessions sync.Map
+
+// sessionsFor returns the process's session cache for cert.
+func sessionsFor(cert *tls.Certificate) tls.ClientSessionCache {
+	key := ""
+	if cert != nil && len(cert.Certificate) > 0 {
+		sum := sha256.Sum256(cert.Certificate[0])
+		key = string(sum[:])
+	}
+	c, _ := sessions.LoadOrStore(key, tls.NewLRUClientSessionCache(256))
+	return c.(tls.ClientSessionCache)
+}
+
+// memberSessions is the session cache seen from one member: crypto/tls keys sessions by server
+// name, which members on one host share (and with ServerName set, every member does), so each
+// handshake would otherwise offer another member's ticket, be refused, and overwrite it.
+type memberSessions struct {
+	tls.ClientSessionCache
+	member string
+}
+
+func (m memberSessions) Get(key string) (*tls.ClientSessionState, bool) {
+	return m.ClientSessionCache.Get(m.member + " " + key)
+}
+
+func (m memberSessions) Put(key string, cs *tls.ClientSessionState) {
+	m.ClientSessionCache.Put(m.member+" "+key, cs)
 }
 
 // Certificate returns the client certificate (leaf), or nil without one.
@@ -229,7 +266,7 @@ func (cl *Client) ConfigFor(member string, remoteIP net.IP) *tls.Config {
 	tc := &tls.Config{
 		MinVersion:         cl.min,
 		CipherSuites:       cl.cfg.CipherSuites,
-		ClientSessionCache: cl.sessions,
+		ClientSessionCache: memberSessions{cl.sessions, member},
 		// Go's own verification is replaced by verifyPeer, which reaches ZooKeeper's outcome
 		// (VerifyConnection still runs, and a failure there aborts the handshake).
 		InsecureSkipVerify: true,
