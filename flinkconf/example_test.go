@@ -32,7 +32,7 @@ security.kerberos.login.contexts: Client
 	fmt.Println(r.Config.ClusterID, r.Config.SessionTimeout)
 	fmt.Println(r.Config.SASL, r.Config.Kerberos.Login.Principal)
 	fmt.Println("tolerate suspended connections:", r.Election.TolerateSuspendedConnections)
-	fmt.Println("warnings:", len(r.Warnings)) // each a sentence with its fix
+	fmt.Println("warnings:", len(r.Warnings)) // each with its Key, Message and Fix
 	// Output:
 	// zookeeper [zk1.example.com:2181 zk2.example.com:2181 zk3.example.com:2181]
 	// /analytics 30s

@@ -154,20 +154,14 @@ func (r *run) login(ctx context.Context) Result {
 }
 
 func loginFailure(err error) Result {
-	res := Result{Name: CheckLogin, Status: Fail, Message: err.Error()}
-	msg := err.Error()
-	if i := strings.Index(msg, ". Fix: "); i >= 0 {
-		res.Message, res.Fix = msg[:i], msg[i+len(". Fix: "):]
+	fix := "run kinit -k -t <keytab> <principal> to see the KDC's answer, and correct the keytab or principal"
+	switch {
+	case errors.Is(err, sasl.ErrJAAS):
+		fix = "add the login context section to the JAAS file, or name the existing one with --login-context"
+	case errors.Is(err, sasl.ErrWeakEnctype):
+		fix = "give the principal AES keys and export a new keytab"
 	}
-	if res.Fix == "" {
-		switch {
-		case errors.Is(err, sasl.ErrJAAS):
-			res.Fix = "add the login context section to the JAAS file, or name the existing one with --login-context"
-		case errors.Is(err, sasl.ErrWeakEnctype):
-			res.Fix = "give the principal AES keys and export a new keytab"
-		default:
-			res.Fix = "run kinit -k -t <keytab> <principal> to see the KDC's answer, and correct the keytab or principal"
-		}
-	}
+	res := Result{Name: CheckLogin, Status: Fail}
+	res.Message, res.Fix = explain(err, fix)
 	return res
 }

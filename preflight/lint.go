@@ -29,10 +29,10 @@ func (r *run) lint() []Result {
 	}
 	if f := r.opts.Flink; f != nil {
 		for _, w := range f.Warnings {
-			warn(w, fixFromSentence(w))
+			warn(w.Message, w.Fix)
 		}
 	}
-	if r.cfg.ClusterID == "" || r.cfg.ClusterID == client.DefaultClusterID {
+	if r.cfg.ClusterID == client.DefaultClusterID {
 		warn("high-availability.cluster-id is the default /default: every Flink cluster on this ZooKeeper without its own cluster-id shares the same HA nodes",
 			"set high-availability.cluster-id to a name unique to this cluster (a standalone or session cluster does not get one automatically)")
 	}
@@ -53,14 +53,4 @@ func (r *run) lint() []Result {
 		out = append(out, Result{Name: CheckConfigLint, Status: Pass, Message: "configuration consistent"})
 	}
 	return out
-}
-
-// fixFromSentence extracts the advice part of a flinkconf warning ("...: do X").
-func fixFromSentence(w string) string {
-	for _, sep := range []string{"; ", ": "} {
-		if i := strings.LastIndex(w, sep); i >= 0 && i+len(sep) < len(w) {
-			return w[i+len(sep):]
-		}
-	}
-	return "review the key named in the message"
 }

@@ -235,8 +235,8 @@ func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Res
 		out = append(out, Result{Name: CheckServicePrincipal, Status: Pass, Message: ours + " (the Java client would use the same)"})
 	}
 	if _, err := a.ServiceTicket(ctx, m); err != nil {
-		res := Result{Name: CheckServiceTicket, Status: Fail, Message: err.Error()}
-		res.Message, res.Fix = splitFix(err.Error(), "check the service principal in the KDC (kadmin: getprinc "+ours+")")
+		res := Result{Name: CheckServiceTicket, Status: Fail}
+		res.Message, res.Fix = explain(err, "check the service principal in the KDC (kadmin: getprinc "+ours+")")
 		return append(out, res, skipped(CheckSASL, m, CheckServiceTicket))
 	}
 	out = append(out, Result{Name: CheckServiceTicket, Status: Pass, Message: "ticket for " + ours + " issued"})
@@ -246,7 +246,7 @@ func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Res
 	c, _, err := sasl.Connect(cctx, a, []string{m}, 10*time.Second, base)
 	if err != nil {
 		res := Result{Name: CheckSASL, Status: Fail}
-		res.Message, res.Fix = splitFix(err.Error(), "check the server log for the reason")
+		res.Message, res.Fix = explain(err, "check the server log for the reason")
 		var ae *sasl.AuthError
 		if errors.As(err, &ae) {
 			switch ae.Code {
@@ -297,11 +297,3 @@ func (r *run) plainSession(ctx context.Context, m string, base zk.Dialer) Result
 type discardZK struct{}
 
 func (discardZK) Printf(string, ...any) {}
-
-// splitFix separates "... Fix: ..." messages into message and fix.
-func splitFix(msg, fallback string) (string, string) {
-	if i := strings.Index(msg, ". Fix: "); i >= 0 {
-		return msg[:i], msg[i+len(". Fix: "):]
-	}
-	return msg, fallback
-}

@@ -65,12 +65,36 @@ type Options struct {
 	// Ignore turns failures of the named checks into warnings; IgnoreAll does it for every check.
 	Ignore    map[string]bool
 	IgnoreAll bool
-	// Timeout bounds the whole run; zero means 60s.
+	// Timeout bounds the whole run; zero means DefaultTimeout.
 	Timeout time.Duration
-	// ExpiryWarning warns when a certificate expires within it; zero means 30 days.
+	// ExpiryWarning warns when a certificate expires within it; zero means DefaultExpiryWarning.
 	ExpiryWarning time.Duration
 	// Logger receives the libraries' logs; nil discards them (the report says everything).
 	Logger *slog.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultTimeout       = 60 * time.Second
+	DefaultExpiryWarning = 30 * 24 * time.Hour
+)
+
+// withDefaults fills every zero field, the client configuration's by client.Config.WithDefaults:
+// the checks read the result and default nothing themselves.
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.ExpiryWarning <= 0 {
+		o.ExpiryWarning = DefaultExpiryWarning
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Client.Logger = o.Logger
+	o.Client.Kerberos.Logger = o.Logger
+	o.Client = o.Client.WithDefaults()
+	return o
 }
 
 // run is one preflight run's state.
@@ -89,23 +113,10 @@ type run struct {
 
 // Run performs every check and returns the report.
 func Run(ctx context.Context, opts Options) *Report {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
-	}
-	if opts.ExpiryWarning <= 0 {
-		opts.ExpiryWarning = 30 * 24 * time.Hour
-	}
+	opts = opts.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	r := &run{opts: opts, cfg: opts.Client, failed: map[string]bool{}, log: opts.Logger}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.cfg.Logger = r.log
-	r.cfg.Kerberos.Logger = r.log
-	if r.cfg.Transport == "" {
-		r.cfg.Transport = client.TransportAuto
-	}
 	r.sasl = r.cfg.SASL == client.SASLKerberos
 	r.useTLS = r.cfg.Transport == client.TransportTLS || (r.cfg.Transport == client.TransportAuto && r.cfg.TLS != nil)
 	for _, m := range r.cfg.Members {
@@ -186,19 +197,8 @@ func (r *run) header() string {
 			auth = "Kerberos from the ticket cache"
 		}
 	}
-	root, cid := r.cfg.Root, r.cfg.ClusterID
-	if root == "" {
-		root = client.DefaultRoot
-	}
-	if cid == "" {
-		cid = client.DefaultClusterID
-	}
-	aclName := "open"
-	if r.cfg.ACL != nil {
-		aclName = r.cfg.ACL.String()
-	}
 	return fmt.Sprintf("zk-secure-check: %d member(s) %s; transport %s; %s; HA root %s%s; ACL %s",
-		len(r.members), strings.Join(r.members, ","), transport, auth, root, cid, aclName)
+		len(r.members), strings.Join(r.members, ","), transport, auth, r.cfg.Root, r.cfg.ClusterID, r.cfg.ACL)
 }
 
 // failedAny reports whether any of the named checks failed (globally or for member).

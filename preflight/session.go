@@ -52,14 +52,14 @@ func (r *run) session(ctx context.Context) []Result {
 	}
 	c, err := client.Connect(cctx, cfg)
 	if err != nil {
-		msg, fix := splitFix(err.Error(), "see the per-member results above")
+		msg, fix := explain(err, "see the per-member results above")
 		return append([]Result{{Name: CheckIdentity, Status: Fail, Message: "no session: " + msg, Fix: fix}}, skipAll(CheckIdentity)[1:]...)
 	}
 	defer c.Close()
 	var out []Result
 	ids, err := c.Identities(cctx)
 	if err != nil {
-		msg, fix := splitFix(err.Error(), "grant this identity CREATE on the HA root, or check the root's owner")
+		msg, fix := explain(err, "grant this identity CREATE on the HA root, or check the root's owner")
 		out = append(out, Result{Name: CheckIdentity, Status: Fail, Message: msg, Fix: fix})
 	} else if len(ids) == 0 {
 		res := Result{Name: CheckIdentity, Status: Pass, Message: "the session is unauthenticated (no SASL, no client certificate)"}
