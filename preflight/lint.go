@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,15 +12,12 @@ import (
 	"github.com/zksecure/zksecure/client"
 )
 
-// lint checks the configuration itself, for the pitfalls Flink users hit.
-func (r *run) lint() []Result {
+// lint (config-lint) checks the configuration itself, for the pitfalls Flink users hit: one result
+// per finding.
+func lint(_ context.Context, r *run, _ *member) []Result {
 	var out []Result
-	fail := func(msg, fix string) {
-		out = append(out, Result{Name: CheckConfigLint, Status: Fail, Message: msg, Fix: fix})
-	}
-	warn := func(msg, fix string) {
-		out = append(out, Result{Name: CheckConfigLint, Status: Warn, Message: msg, Fix: fix})
-	}
+	fail := func(msg, fix string) { out = append(out, Result{Status: Fail, Message: msg, Fix: fix}) }
+	warn := func(msg, fix string) { out = append(out, Result{Status: Warn, Message: msg, Fix: fix}) }
 	if err := r.cfg.Validate(); err != nil {
 		fix := "correct the setting named in the message"
 		if errors.Is(err, acl.ErrNoIdentity) {
@@ -50,7 +48,7 @@ func (r *run) lint() []Result {
 			"add "+l.LoginContext+" to security.kerberos.login.contexts")
 	}
 	if len(out) == 0 {
-		out = append(out, Result{Name: CheckConfigLint, Status: Pass, Message: "configuration consistent"})
+		out = append(out, Result{Status: Pass, Message: "configuration consistent"})
 	}
 	return out
 }

@@ -185,7 +185,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	}, "acl")
 	output := choiceFlag(fs, "output", "text", []string{"text", "json"}, "text or json")
 	fs.DurationVar(&f.timeout, "timeout", preflight.DefaultTimeout, "bound for the whole check")
-	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or all")
+	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
 	fs.BoolVar(&f.useTestenv, "testenv", false, "start the embedded kerberized TLS ZooKeeper ensemble (testenv) and check it")
 	if err := fs.Parse(args); err != nil {
@@ -234,17 +234,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // options reads the Flink configuration, if any, and lays the flags over it.
 func options(f *flags) (*preflight.Options, error) {
-	opts := &preflight.Options{Timeout: f.timeout, Ignore: map[string]bool{}, JobManagerPrincipals: f.jobManagers}
+	opts := &preflight.Options{Timeout: f.timeout, JobManagerPrincipals: f.jobManagers}
 	for _, n := range f.ignore {
-		n = strings.TrimSpace(n)
-		switch {
-		case n == "all":
-			opts.IgnoreAll = true
-		case slices.Contains(preflight.AllChecks, n):
-			opts.Ignore[n] = true
-		default:
-			return nil, fmt.Errorf("--ignore: unknown check %q (checks: %s, or all)", n, strings.Join(preflight.AllChecks, ", "))
-		}
+		opts.Ignore = append(opts.Ignore, strings.TrimSpace(n))
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("--ignore: %w", err)
 	}
 	if f.flinkConf != "" {
 		c, err := flinkconf.Load(f.flinkConf)
