@@ -7,10 +7,12 @@
 //
 // Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage or configuration error.
 //
-//	zk-secure-check --testenv
 //	zk-secure-check --flink-conf conf/flink-conf.yaml
 //	zk-secure-check --quorum zk1:2281,zk2:2281,zk3:2281 --principal flink/jm1@EXAMPLE.COM \
 //	    --keytab /etc/security/flink.keytab --tls-ca ca.pem --tls-cert jm.pem --acl creator
+//
+// The checks live in package preflight; `make demo` (zk-testenv demo) runs them against a local
+// kerberized TLS ensemble, so this binary links no test infrastructure.
 package main
 
 import (
@@ -33,7 +35,6 @@ import (
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/flinkconf"
 	"github.com/zksecure/zksecure/preflight"
-	"github.com/zksecure/zksecure/testenv"
 )
 
 func main() {
@@ -187,7 +188,6 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", preflight.DefaultTimeout, "bound for the whole check")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
-	fs.BoolVar(&f.useTestenv, "testenv", false, "start the embedded kerberized TLS ZooKeeper ensemble (testenv) and check it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -206,14 +206,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "zk-secure-check: %v\n", err)
 		return 2
-	}
-	if f.useTestenv {
-		env, err := startTestenv(ctx, f, stderr)
-		if err != nil {
-			fmt.Fprintf(stderr, "zk-secure-check: --testenv: %v\n", err)
-			return 1
-		}
-		defer env.Close()
 	}
 	opts, err := options(f)
 	if err != nil {
@@ -257,43 +249,10 @@ func options(f *flags) (*preflight.Options, error) {
 		return nil, err
 	}
 	if len(opts.Client.Members) == 0 {
-		return nil, errors.New("no ensemble: give --quorum host:port,... or --flink-conf (or --testenv)")
+		return nil, errors.New("no ensemble: give --quorum host:port,... or --flink-conf")
 	}
 	if opts.Flink == nil {
 		opts.JavaRules = opts.Client.Kerberos.PrincipalRules // no JVM configuration to compare with
 	}
 	return opts, nil
-}
-
-// startTestenv starts a 3-member ZooKeeper 3.8 ensemble with Kerberos (host stripped from
-// principals, SASL enforced) and TLS (clientAuth=need), and points the flags at it, logging in as
-// the JobManager principal flink/jm1 with creator-only ACLs.
-func startTestenv(ctx context.Context, f *flags, stderr io.Writer) (*testenv.Env, error) {
-	if err := testenv.Check(); err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(stderr, "zk-secure-check: starting the embedded environment (MIT KDC, 3 ZooKeeper 3.8 servers with Kerberos and TLS)...")
-	t0 := time.Now()
-	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{Members: 3, EnforceSASL: true, RemoveHostFromPrincipal: true, TLS: true})
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stderr, "zk-secure-check: environment up in %s (KDC %s, krb5.conf %s)\n\n", time.Since(t0).Round(time.Millisecond), env.KDC.Addr, env.KDC.Krb5Conf)
-	set := func(name, value string) { f.fs.Set(name, value) }
-	set("quorum", env.ZooKeeper.SecureConnectString())
-	set("principal", env.JobManagerPrincipals[0])
-	set("keytab", env.JobManagerKeytabs[0])
-	set("krb5-conf", env.KDC.Krb5Conf)
-	set("tls-ca", env.PKI.CAFile)
-	set("tls-cert", env.PKI.Client.CertFile)
-	set("tls-key", env.PKI.Client.EncryptedKeyFile)
-	set("tls-key-password-file", env.PKI.Client.PasswordFile)
-	set("cluster-id", "/testenv")
-	if !f.fs.Changed("acl") {
-		set("acl", "creator")
-	}
-	if !f.fs.Changed("jobmanager-principals") {
-		set("jobmanager-principals", strings.Join(env.JobManagerPrincipals, ","))
-	}
-	return env, nil
 }

@@ -9,8 +9,9 @@
 //	              [--domain DOMAIN]
 //	zk-testenv demo
 //
-// After up, in another shell: eval "$(cat DIR/env.sh)". demo starts a kerberized ZooKeeper,
-// authenticates to it with zksecure's Kerberos client and shows what happened.
+// After up, in another shell: eval "$(cat DIR/env.sh)". demo (what `make demo` runs) starts a
+// 3-member kerberized TLS ensemble and runs zk-secure-check's checks (the preflight library) on it,
+// printing the report.
 //
 // With --domain the environment runs in a private network namespace, the members on named hosts
 // (zk1.DOMAIN …, the same ports on each), and up reads fault commands on standard input (help lists
