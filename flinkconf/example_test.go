@@ -41,6 +41,27 @@ security.kerberos.login.contexts: Client
 	// warnings: 0
 }
 
+// Likely mistakes are warnings: the key, what is wrong, and the fix.
+func ExampleWarning() {
+	conf := flinkconf.ParseFlat([]byte(`
+high-availability.type: zookeeper
+high-availability.storageDir: hdfs:///flink/ha/
+high-availability.zookeeper.quorum: zk1:2181
+high-availability.zookeeper.client.sesion-timeout: 30 s
+`))
+	r, err := conf.ClientConfig(flinkconf.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range r.Warnings {
+		fmt.Println(w.Key)
+		fmt.Println(w.Fix)
+	}
+	// Output:
+	// high-availability.zookeeper.client.sesion-timeout
+	// did you mean high-availability.zookeeper.client.session-timeout? Rename the key
+}
+
 // Load a Flink configuration file, connect and run for leadership with the policy it sets. The
 // example needs the file and running servers, so it is compiled but not run.
 func ExampleLoad() {

@@ -51,7 +51,6 @@ type flags struct {
 	flinkConf, output   string
 	timeout             time.Duration
 	ignore, jobManagers []string
-	useTestenv          bool
 	overrides           []override
 }
 
