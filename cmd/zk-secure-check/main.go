@@ -122,9 +122,15 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	jaas := fs.String("jaas", "", "JAAS file whose Krb5LoginModule section to use (java.security.auth.login.config)")
 	loginContext := fs.String("login-context", sasl.DefaultLoginContext, "JAAS section (zookeeper.sasl.login-context-name)")
 	f.on(func(c *client.Config) error {
+		sources := 0
+		for _, given := range []bool{*keytab != "", *useCache, *jaas != ""} {
+			if given {
+				sources++
+			}
+		}
 		l := sasl.Login{Krb5Conf: c.Kerberos.Login.Krb5Conf, Principal: *principal}
 		switch {
-		case fs.Changed("keytab") && (*useCache || *jaas != ""), *useCache && *jaas != "":
+		case sources > 1:
 			return errors.New("give one Kerberos login: --principal with --keytab, --use-ticket-cache or --jaas")
 		case *keytab != "" || (*principal != "" && !*useCache):
 			if *keytab == "" || *principal == "" {
