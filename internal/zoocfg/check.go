@@ -53,7 +53,11 @@ func (c *Config) Check(p Probe) error {
 		}
 		for _, pu := range c.portUsers(s) {
 			if err := p.PortFree(pu.port); err != nil {
-				errs = append(errs, &LineError{Path: c.Path, Line: pu.line, Key: pu.key, Value: pu.value,
+				at := pu.portUser
+				if at.line == 0 { // a default: the server line is where to change it
+					at = portUser{line: s.Line, key: fmt.Sprintf("server.%d", s.ID), value: s.Raw}
+				}
+				errs = append(errs, &LineError{Path: c.Path, Line: at.line, Key: at.key, Value: at.value,
 					Msg: fmt.Sprintf("%s %d is taken on 127.0.0.1 (%v): stop what holds it, or pick a free port", pu.what, pu.port, err)})
 			}
 		}

@@ -347,10 +347,22 @@ func (p *parser) checkPorts() {
 			if s.Loopback() {
 				fix = "members on localhost share one address, so each needs its own ports: give every server its own client port (server.2=localhost:2889:3889;2182) and peer and leader ports, or use host names (zk-testenv makes them in a private network)"
 			}
-			p.errs = append(p.errs, &LineError{Path: p.path, Line: pu.line, Key: pu.key, Value: pu.value,
-				Msg: fmt.Sprintf("port %d is both %s (line %d) and %s on %s: %s", pu.port, first.what, first.line, pu.what, s.Host, fix)})
+			at := pu.portUser
+			if at.line == 0 { // a default: the server line is where to fix it
+				at = portUser{line: s.Line, key: fmt.Sprintf("server.%d", s.ID), value: s.Raw}
+			}
+			p.errs = append(p.errs, &LineError{Path: p.path, Line: at.line, Key: at.key, Value: at.value,
+				Msg: fmt.Sprintf("port %d is both %s (%s) and %s on %s: %s", pu.port, first.what, first.where(), pu.what, s.Host, fix)})
 		}
 	}
+}
+
+// where says where the port comes from.
+func (u portUser) where() string {
+	if u.line == 0 {
+		return "the default, as " + u.key + " is not set"
+	}
+	return fmt.Sprintf("line %d", u.line)
 }
 
 type portOf struct {

@@ -157,6 +157,7 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"server.1=localhost:2888:3888\nserver.2=zk2.t:2888:3888\n", "line 2 (server.2=zk2.t:2888:3888): mixes loopback (server.1=localhost) and named hosts"},
 		{"server.1=zk1.a.test:2888:3888\nserver.2=zk2.b.test:2888:3888\n", "line 2 (server.2=zk2.b.test:2888:3888): zk2.b.test is not in the domain of server.1 (a.test)"},
 		{"clientPort=2181\nserver.1=localhost:2888:3888\nserver.2=localhost:2889:3889\n", "line 1 (clientPort=2181): port 2181 is both server.1's client port (line 1) and server.2's client port on localhost: members on localhost share one address"},
+		{"server.1=localhost:2888:3888\nserver.2=localhost:2889:3889\n", "line 2 (server.2=localhost:2889:3889): port 2181 is both server.1's client port (the default, as clientPort is not set) and server.2's client port"},
 		{"server.1=localhost:2888:3888;2181\nserver.2=localhost:2888:3889;2182\n", "line 2 (server.2=localhost:2888:3889;2182): port 2888 is both server.1's peer port (line 1) and server.2's peer port"},
 		{"clientPort=2888\nserver.1=zk1.t:2888:3888\nserver.2=zk2.t:2888:3888\n", "line 2 (server.1=zk1.t:2888:3888): port 2888 is both server.1's client port (line 1) and server.1's peer port on zk1.t: give each its own port"},
 		{"server.1=zk1.t\nclientport=2181\n", "line 2 (clientport=2181): unknown key clientport: did you mean clientPort?"},
