@@ -213,15 +213,15 @@ func (p *parser) entry(e entry) {
 		p.fail(e, "a value without a key; remove the line")
 		return
 	}
+	if strings.HasPrefix(e.key, "server.") {
+		p.server(e) // a repeated id is refused there, however it is spelled (server.1, server.01)
+		return
+	}
 	if first, dup := p.c.lines[e.key]; dup {
 		p.fail(e, "%s is set again (first on line %d), and ZooKeeper would silently take the last one; keep one", e.key, first)
 		return
 	}
 	p.c.lines[e.key] = e.line
-	if strings.HasPrefix(e.key, "server.") {
-		p.server(e)
-		return
-	}
 	p.key(e)
 }
 

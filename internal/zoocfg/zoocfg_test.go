@@ -147,6 +147,7 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"server.1=zk1.t:2888:99999\n", "leader port \"99999\": not a port"},
 		{"server.1=zk1.t:2888:3888:1:2\n", "has 4 ports"},
 		{"server.1=zk1.t:2888:3888\nserver.01=zk2.t:2888:3888\n", "line 2 (server.01=zk2.t:2888:3888): server id 1 is defined twice (first on line 1)"},
+		{"server.1=zk1.t:2888:3888\nserver.1=zk2.t:2888:3888\n", "line 2 (server.1=zk2.t:2888:3888): server id 1 is defined twice (first on line 1)"},
 		{"server.0=zk1.t:2888:3888\n", "server id 0: zk-testenv takes ids from 1 to 255"},
 		{"server.1=zk1.t:2888:3888\nclientPort=2181\nclientPort=2182\n", "line 3 (clientPort=2182): clientPort is set again (first on line 2)"},
 		{"server.1=zk1.t:2888:3888:observer\n", "observers cannot be honoured"},
