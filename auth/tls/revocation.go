@@ -421,18 +421,18 @@ func (rv *revocation) checkOCSP(ctx context.Context, member string, cert, issuer
 	judge := func(resp *ocsp.Response, source string) (string, error) {
 		switch resp.Status {
 		case ocsp.Good:
-			return fmt.Sprintf("%s (serial %s) not revoked: OCSP %s", cert.Subject, serialHex(cert), source), nil
+			return fmt.Sprintf("%s (serial %s) not revoked: %s", cert.Subject, serialHex(cert), source), nil
 		case ocsp.Revoked:
-			return "", revokedError(member, cert, resp.RevokedAt, resp.RevocationReason, "the OCSP responder "+source)
+			return "", revokedError(member, cert, resp.RevokedAt, resp.RevocationReason, source)
 		}
-		why = append(why, "OCSP "+source+": status unknown to the responder")
+		why = append(why, source+": status unknown to the responder")
 		return "", nil
 	}
 	if leaf && len(stapled) > 0 {
 		resp, err := parseOCSP(stapled, cert, issuer)
 		if err != nil {
 			why = append(why, "stapled OCSP response: "+err.Error())
-		} else if st, err := judge(resp, "response stapled by the server"); st != "" || err != nil {
+		} else if st, err := judge(resp, "the OCSP response stapled by the server"); st != "" || err != nil {
 			return st, nil, err
 		}
 	}
@@ -441,7 +441,7 @@ func (rv *revocation) checkOCSP(ctx context.Context, member string, cert, issuer
 	cached := rv.ocspResp[key]
 	rv.mu.Unlock()
 	if cached != nil && (cached.NextUpdate.IsZero() && time.Since(cached.ThisUpdate) < clockSkew || time.Now().Before(cached.NextUpdate)) {
-		if st, err := judge(cached, "(cached)"); st != "" || err != nil {
+		if st, err := judge(cached, "the OCSP responder "+strings.Join(cert.OCSPServer, ", ")+" (cached answer)"); st != "" || err != nil {
 			return st, nil, err
 		}
 	}
@@ -457,7 +457,7 @@ func (rv *revocation) checkOCSP(ctx context.Context, member string, cert, issuer
 		rv.mu.Lock()
 		rv.ocspResp[key] = resp
 		rv.mu.Unlock()
-		if st, err := judge(resp, "responder "+u); st != "" || err != nil {
+		if st, err := judge(resp, "the OCSP responder "+u); st != "" || err != nil {
 			return st, nil, err
 		}
 	}
