@@ -320,14 +320,24 @@ func isTLSKey(key string) bool {
 // follow 3.9 (the only line whose client applies enabledProtocols and ciphersuites), and the defaults
 // are those that connect to both: TLS 1.2 and 1.3, ZooKeeper's hostname rules, no reverse DNS.
 func FromProperties(props map[string]string, origin func(key string) string) (*Properties, error) {
+	// where names a key and, for messages, where it came from: "key (from origin)".
 	where := func(key string) string {
 		if origin == nil {
 			return key
 		}
 		if o := origin(key); o != "" {
-			return key + " (" + o + ")"
+			return key + " (from " + o + ")"
 		}
 		return key
+	}
+	// from adds where a key came from to an error about it.
+	from := func(key string, err error) error {
+		if origin != nil {
+			if o := origin(key); o != "" {
+				return fmt.Errorf("%w (from %s)", err, o)
+			}
+		}
+		return err
 	}
 	p := &Properties{}
 	st := &propState{}
@@ -344,8 +354,12 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 		prop, ok := clientProperties[k]
 		switch {
 		case ok && prop.apply != nil:
-			if err := prop.apply(p, st, where(k), v); err != nil {
-				return nil, err
+			n := len(p.Warnings)
+			if err := prop.apply(p, st, k, v); err != nil {
+				return nil, from(k, err)
+			}
+			for i := n; i < len(p.Warnings); i++ {
+				p.Warnings[i] = strings.Replace(p.Warnings[i], k, where(k), 1)
 			}
 		case ok:
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s has no effect on a client (%s); remove it from the client's settings", where(k), prop.noClientEffect))
@@ -356,10 +370,10 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 			if best := closestKey(k); best != "" {
 				msg += "; did you mean " + best + "?"
 			}
-			return nil, fmt.Errorf("%w: %s: %s", ErrConfig, where(k), msg)
+			return nil, from(k, fmt.Errorf("%w: %s: %s", ErrConfig, k, msg))
 		}
 	}
-	if err := st.versions(p, where); err != nil {
+	if err := st.versions(p, where, from); err != nil {
 		return nil, err
 	}
 	switch {
@@ -381,10 +395,10 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 		p.Config.CAPassword = ""
 	}
 	if p.Config.CertFile == "" && (p.Config.KeyPassword != "" || p.Config.KeyPasswordFile != "" || p.Config.CertType != "") {
-		return nil, fmt.Errorf("%w: %s: zookeeper.ssl.keyStore.password, .passwordPath or .type is set but zookeeper.ssl.keyStore.location is not: give the keystore's location", ErrConfig, where("zookeeper.ssl.keyStore.location"))
+		return nil, fmt.Errorf("%w: zookeeper.ssl.keyStore.password, .passwordPath or .type is set but zookeeper.ssl.keyStore.location is not: give the keystore's location", ErrConfig)
 	}
 	if p.Config.CAFile == "" && (p.Config.CAPassword != "" || p.Config.CAPasswordFile != "" || p.Config.CAType != "") {
-		return nil, fmt.Errorf("%w: %s: zookeeper.ssl.trustStore.password, .passwordPath or .type is set but zookeeper.ssl.trustStore.location is not: give the truststore's location", ErrConfig, where("zookeeper.ssl.trustStore.location"))
+		return nil, fmt.Errorf("%w: zookeeper.ssl.trustStore.password, .passwordPath or .type is set but zookeeper.ssl.trustStore.location is not: give the truststore's location", ErrConfig)
 	}
 	if p.Secure && !p.NettySocket() {
 		socket := p.ClientCnxnSocket
@@ -400,28 +414,29 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 // versions applies zookeeper.ssl.protocol, zookeeper.ssl.enabledProtocols and the TLS 1.3 part of
 // zookeeper.ssl.ciphersuites, as ZooKeeper 3.9's ClientX509Util does: enabledProtocols when set,
 // else the one protocol.
-func (st *propState) versions(p *Properties, where func(string) string) error {
+func (st *propState) versions(p *Properties, where func(string) string, from func(string, error) error) error {
 	c := &p.Config
+	const protocol, enabled = "zookeeper.ssl.protocol", "zookeeper.ssl.enabledProtocols"
 	switch {
 	case st.enabled != "":
-		lo, hi, w, err := parseProtocols(where("zookeeper.ssl.enabledProtocols"), st.enabled)
+		lo, hi, w, err := parseProtocols(where(enabled), st.enabled)
 		if err != nil {
 			return err
 		}
 		c.MinVersion, c.MaxVersion = lo, hi
 		p.Warnings = append(p.Warnings, w...)
 		if st.protocol != "" {
-			if _, _, _, err := parseProtocols(where("zookeeper.ssl.protocol"), st.protocol); err != nil {
-				return err
+			if _, _, _, err := parseProtocols(protocol, st.protocol); err != nil {
+				return from(protocol, err)
 			}
 		}
 	case st.protocol != "":
-		lo, hi, w, err := parseProtocols(where("zookeeper.ssl.protocol"), st.protocol)
+		lo, hi, w, err := parseProtocols(protocol, st.protocol)
 		if err != nil {
-			return err
+			return from(protocol, err)
 		}
 		if len(w) > 0 {
-			return fmt.Errorf("%w: %s=%s: TLS versions below 1.2 are not supported: use TLSv1.2 or TLSv1.3", ErrConfig, where("zookeeper.ssl.protocol"), st.protocol)
+			return from(protocol, fmt.Errorf("%w: %s=%s: TLS versions below 1.2 are not supported: use TLSv1.2 or TLSv1.3", ErrConfig, protocol, st.protocol))
 		}
 		c.MinVersion, c.MaxVersion = lo, hi
 	}
@@ -442,8 +457,8 @@ func (st *propState) versions(p *Properties, where func(string) string) error {
 		lo = max(lo, tls.VersionTLS13) // only TLS 1.3 suites: TLS 1.2 has none to use
 	}
 	if lo > hi {
-		return fmt.Errorf("%w: %s lists only suites for %s, but the protocols allow only %s: add suites for it, or change the protocols",
-			ErrConfig, where(st.suitesKey), map[bool]string{true: "TLS 1.3", false: "TLS 1.2"}[len(st.suites.tls12) == 0], versionRange(c.MinVersion, c.MaxVersion))
+		return from(st.suitesKey, fmt.Errorf("%w: %s lists only suites for %s, but the protocols allow only %s: add suites for it, or change the protocols",
+			ErrConfig, st.suitesKey, map[bool]string{true: "TLS 1.3", false: "TLS 1.2"}[len(st.suites.tls12) == 0], versionRange(c.MinVersion, c.MaxVersion)))
 	}
 	c.MinVersion, c.MaxVersion = lo, hi
 	c.CipherSuites = st.suites.tls12

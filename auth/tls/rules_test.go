@@ -229,8 +229,8 @@ func TestFromProperties(t *testing.T) {
 		!c.AllowReverseDNSLookup || !c.CRL || !c.OCSP || len(c.CRLFiles) != 2 || c.CRLFiles[1] != "/b.crl" {
 		t.Errorf("mapped %+v", p)
 	}
-	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "zookeeper.ssl.clientAuth (test) has no effect") ||
-		!strings.Contains(w, "zookeeper.ssl.quorum.keyStore.location (test) has no effect") || !strings.Contains(w, "the file wins") {
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "zookeeper.ssl.clientAuth (from test) has no effect") ||
+		!strings.Contains(w, "zookeeper.ssl.quorum.keyStore.location (from test) has no effect") || !strings.Contains(w, "the file wins") {
 		t.Errorf("warnings %q", p.Warnings)
 	}
 	if strings.Contains(fmtPrint(p), "secret-1") {
