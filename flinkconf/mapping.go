@@ -194,6 +194,9 @@ func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 	if err := c.mapKerberos(r, props, warn); err != nil {
 		return nil, err
 	}
+	if err := c.mapTLS(r, opts, func(_, msg, fix string) { warn("%s; %s", msg, fix) }); err != nil {
+		return nil, err
+	}
 	c.unknownKeys(warn)
 	return r, nil
 }
@@ -293,7 +296,7 @@ func (c *Conf) unknownKeys(warn func(string, ...any)) {
 	}
 	sort.Strings(knownList)
 	for _, k := range c.Keys() {
-		if known[k] {
+		if known[k] || jvmOnly(k) { // jvmOnly keys: mapTLS says where they belong
 			continue
 		}
 		if !strings.HasPrefix(k, "high-availability.zookeeper.") && !strings.HasPrefix(k, "zookeeper.") && !strings.HasPrefix(k, "security.kerberos.") {

@@ -3,6 +3,7 @@ package zktls
 import (
 	"crypto/tls"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -399,6 +400,22 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 	}
 	if p.Config.CAFile == "" && (p.Config.CAPassword != "" || p.Config.CAPasswordFile != "" || p.Config.CAType != "") {
 		return nil, fmt.Errorf("%w: zookeeper.ssl.trustStore.password, .passwordPath or .type is set but zookeeper.ssl.trustStore.location is not: give the truststore's location", ErrConfig)
+	}
+	for _, st := range []struct {
+		key, location string
+		typ           StoreType
+	}{{"zookeeper.ssl.keyStore", p.Config.CertFile, p.Config.CertType}, {"zookeeper.ssl.trustStore", p.Config.CAFile, p.Config.CAType}} {
+		if st.location == "" || st.typ != "" {
+			continue
+		}
+		switch strings.ToLower(filepath.Ext(st.location)) {
+		case ".jks", ".pem", ".p12", ".bcfks":
+		default:
+			// The Java client infers the type from these extensions only (KeyStoreFileType), and
+			// fails to create its SSL context otherwise.
+			return nil, from(st.key+".location", fmt.Errorf("%w: %s.location=%s has no %s.type and the Java client cannot infer one from its extension (it knows .jks, .pem, .p12 and .bcfks) and would fail: set %s.type to PEM, PKCS12 or JKS",
+				ErrConfig, st.key, st.location, st.key, st.key))
+		}
 	}
 	if p.Secure && !p.NettySocket() {
 		socket := p.ClientCnxnSocket

@@ -43,7 +43,7 @@ func TestProtocolsAgainstTLS13Server(t *testing.T) {
 	requireEnv(t)
 	m13 := servers[srv13].Members[0].SecureAddr()
 	m12 := servers[srvNone].Members[0].SecureAddr()
-	ca := map[string]string{"zookeeper.ssl.trustStore.location": pki.CAFile}
+	ca := map[string]string{"zookeeper.ssl.trustStore.location": pki.CAFile, "zookeeper.ssl.trustStore.type": "PEM"}
 	with := func(kv ...string) map[string]string {
 		p := map[string]string{}
 		for k, v := range ca {
