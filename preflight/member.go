@@ -85,7 +85,7 @@ func (r *run) member(ctx context.Context, m string) []Result {
 	}
 	tlsOK := true
 	if r.useTLS {
-		for _, res := range r.tlsChecks(m, ip, det.Chain) {
+		for _, res := range r.tlsChecks(ctx, m, ip, det.Chain) {
 			add(res)
 			if res.Status == Fail {
 				tlsOK = false
@@ -164,9 +164,10 @@ func versionResult(det version.Member, err error, wantTLS bool) Result {
 	return res
 }
 
-// tlsChecks evaluates the chain a member presented: trust, validity (warn within ExpiryWarning),
-// names.
-func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result {
+// tlsChecks evaluates the chain a member presented: trust (and revocation, when configured),
+// validity (warn within ExpiryWarning), names — saying which rule passed, and warning when only a
+// ZooKeeper-only rule does.
+func (r *run) tlsChecks(ctx context.Context, m string, ip net.IP, chain []*x509.Certificate) []Result {
 	if len(chain) == 0 {
 		return []Result{{Name: CheckTLSChain, Status: Fail, Message: m + " presented no certificate", Fix: "configure ssl.keyStore on the server"},
 			skipped(CheckTLSExpiry, "", CheckTLSChain), skipped(CheckTLSHostname, "", CheckTLSChain)}
@@ -176,8 +177,15 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 	if err := tlsprobe.For(r.tls).CheckTrust(m, chain); err != nil {
 		out = append(out, Result{Name: CheckTLSChain, Status: Fail, Message: err.Error(),
 			Fix: "add the CA that issued the server certificate to --tls-ca (or the truststore), or reissue the server certificate from your CA"})
+	} else if revoked, err := tlsprobe.For(r.tls).CheckRevocation(ctx, m, chain, nil); err != nil {
+		out = append(out, Result{Name: CheckTLSChain, Status: Fail, Message: err.Error(),
+			Fix: "have the server's certificate replaced if it is revoked; if its status cannot be determined, publish the CRL (or OCSP responder) it names, or give a CRL file with zksecure.ssl.crlFile"})
 	} else {
-		out = append(out, Result{Name: CheckTLSChain, Status: Pass, Message: fmt.Sprintf("%s issued by %s, trusted", leaf.Subject, leaf.Issuer)})
+		msg := fmt.Sprintf("%s issued by %s, trusted", leaf.Subject, leaf.Issuer)
+		if len(revoked) > 0 {
+			msg += "; " + strings.Join(revoked, "; ")
+		}
+		out = append(out, Result{Name: CheckTLSChain, Status: Pass, Message: msg})
 	}
 	now := time.Now()
 	earliest, err := zktls.CheckValidity(m, chain, now)
@@ -191,11 +199,19 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 	default:
 		out = append(out, Result{Name: CheckTLSExpiry, Status: Pass, Message: fmt.Sprintf("valid until %s", earliest.NotAfter.UTC().Format(time.RFC3339))})
 	}
-	if err := tlsprobe.For(r.tls).CheckHostname(m, ip, leaf); err != nil {
+	switch hm, err := tlsprobe.For(r.tls).MatchHostname(ctx, m, ip, leaf); {
+	case err != nil:
 		out = append(out, Result{Name: CheckTLSHostname, Status: Fail, Message: err.Error(),
 			Fix: "connect by a name the certificate holds, or reissue it with this member's name and address as SANs"})
-	} else {
-		out = append(out, Result{Name: CheckTLSHostname, Status: Pass, Message: "the certificate names " + m})
+	case hm.Rule == "off":
+		out = append(out, Result{Name: CheckTLSHostname, Status: Warn, Message: hm.Description + ": any certificate the trust store accepts is taken for " + m,
+			Fix: "turn hostname verification back on (zookeeper.ssl.hostnameVerification=true) once the servers' certificates name them"})
+	case !hm.Strict:
+		out = append(out, Result{Name: CheckTLSHostname, Status: Warn,
+			Message: "the certificate names " + m + " only by a ZooKeeper-only rule: " + hm.Description + "; that is " + hm.ZooKeeperOnly + ", which strict hostname rules (--tls-strict-hostnames, zksecure.ssl.strictHostnames=true) refuse",
+			Fix:     "reissue the server certificate with this member's host name as a DNS SAN (and its address as an IP SAN if it is dialed by address)"})
+	default:
+		out = append(out, Result{Name: CheckTLSHostname, Status: Pass, Message: "the certificate names " + m + ": " + hm.Description})
 	}
 	return out
 }

@@ -52,6 +52,7 @@ type flags struct {
 	serviceName, serverPrincipal, serverRealm  string
 	noCanonicalize                             bool
 	tlsCA, tlsCert, tlsKey, tlsKeyPasswordFile string
+	tlsStrictHostnames                         bool
 	tlsProperties, aclMode, output             string
 	timeout                                    time.Duration
 	ignore                                     []string
@@ -83,6 +84,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "client key (PEM; PKCS#8 may be encrypted)")
 	fs.StringVar(&f.tlsKeyPasswordFile, "tls-key-password-file", "", "file holding the key or keystore password (never a flag value)")
 	fs.StringVar(&f.tlsProperties, "tls-properties", "", "Java-style ZooKeeper client properties (zookeeper.ssl.*)")
+	fs.BoolVar(&f.tlsStrictHostnames, "tls-strict-hostnames", false, "verify server names by Go's strict rules (DNS SANs for host names, IP SANs for addresses; no common name, reverse DNS or IP SAN for a host name)")
 	fs.StringVar(&f.aclMode, "acl", "", "creator or open (high-availability.zookeeper.client.acl; default open)")
 	fs.StringVar(&f.output, "output", "text", "text or json")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "bound for the whole check")
@@ -229,7 +231,7 @@ func options(f *flags) (*preflight.Options, error) {
 		t := p.Config
 		cfg.TLS = &t
 	}
-	if changed("tls-ca") || changed("tls-cert") || changed("tls-key") || changed("tls-key-password-file") {
+	if changed("tls-ca") || changed("tls-cert") || changed("tls-key") || changed("tls-key-password-file") || changed("tls-strict-hostnames") {
 		if cfg.TLS == nil {
 			cfg.TLS = &zktls.Config{}
 		}
@@ -244,6 +246,12 @@ func options(f *flags) (*preflight.Options, error) {
 		}
 		if changed("tls-key-password-file") {
 			cfg.TLS.KeyPasswordFile, cfg.TLS.KeyPassword, cfg.TLS.KeyPasswordEnv = f.tlsKeyPasswordFile, "", ""
+		}
+		if changed("tls-strict-hostnames") {
+			cfg.TLS.HostnameRules = ""
+			if f.tlsStrictHostnames {
+				cfg.TLS.HostnameRules = zktls.HostnameStrict
+			}
 		}
 	}
 	switch f.aclMode {
