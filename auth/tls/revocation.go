@@ -121,15 +121,10 @@ func newRevocation(crl, useOCSP bool) *revocation {
 		return nil
 	}
 	return &revocation{crl: crl, ocsp: useOCSP,
-		client:   &http.Client{Timeout: revocationFetch, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment}},
+		// No keep-alive: fetches are rare (answers are cached), and a Client has no Close that
+		// could end idle connections' goroutines.
+		client:   &http.Client{Timeout: revocationFetch, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, DisableKeepAlives: true}},
 		crlCache: map[string]crlSource{}, ocspResp: map[string]*ocsp.Response{}}
-}
-
-// close releases the idle HTTP connections of the revocation fetches.
-func (rv *revocation) close() {
-	if rv != nil {
-		rv.client.CloseIdleConnections()
-	}
 }
 
 // check verifies chain (leaf first, trust anchor last) and returns one line per certificate saying
