@@ -15,7 +15,13 @@ func flat(lines ...string) *Conf {
 		strings.Join(lines, "\n") + "\n"))
 }
 
-func warningsOf(r *Result) string { return strings.Join(r.Warnings, "\n") }
+func warningsOf(r *Result) string {
+	var b strings.Builder
+	for _, w := range r.Warnings {
+		b.WriteString(w.Key + ": " + w.String() + "\n")
+	}
+	return b.String()
+}
 
 // The JobManager's JVM options in the order Flink's scripts build the command line: default opts,
 // env.java.opts.all (env.java.opts only when .all is unset), then the JobManager's; a later -D wins.
@@ -114,6 +120,11 @@ func TestTLSFromJVMOptions(t *testing.T) {
 		}
 		if w := warningsOf(r); !strings.Contains(w, tc.mention) {
 			t.Errorf("%s: warnings %q lack %q", tc.name, r.Warnings, tc.mention)
+		}
+		for _, w := range r.Warnings {
+			if w.Key == "" || w.Fix == "" || strings.Contains(w.Key, " ") {
+				t.Errorf("%s: warning without a key or a fix: %+v", tc.name, w)
+			}
 		}
 		if strings.Contains(warningsOf(r), "unknown key zookeeper.") {
 			t.Errorf("%s: a TLS key reported as unknown: %q", tc.name, r.Warnings)
