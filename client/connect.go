@@ -151,6 +151,9 @@ func (c *Client) loadTLS() error {
 		if c.cfg.TLS != nil {
 			tc = *c.cfg.TLS
 		}
+		if tc.Logger == nil {
+			tc.Logger = c.log // reloads of the TLS files
+		}
 		var err error
 		if c.tls, err = tc.Load(); err != nil {
 			return err
