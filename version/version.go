@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/zksecure/zksecure/internal/srvr"
 )
 
 // Version is a ZooKeeper release. The zero value is "unknown" and AtLeast nothing.
@@ -71,7 +73,7 @@ func ParseSrvr(out string) (Version, error) {
 			return Parse(line)
 		}
 	}
-	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, firstLine(out))
+	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, srvr.FirstLine(out))
 }
 
 // ServerMode returns the "Mode:" of a srvr answer (standalone, leader, follower, observer), or "".
@@ -82,14 +84,6 @@ func ServerMode(out string) string {
 		}
 	}
 	return ""
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 80 {
-		s = s[:80] + "..."
-	}
-	return s
 }
 
 // IsZero reports whether v is the unknown version.
