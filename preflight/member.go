@@ -180,7 +180,7 @@ func (r *run) tlsChecks(m string, ip net.IP, chain []*x509.Certificate) []Result
 		out = append(out, Result{Name: CheckTLSChain, Status: Pass, Message: fmt.Sprintf("%s issued by %s, trusted", leaf.Subject, leaf.Issuer)})
 	}
 	now := time.Now()
-	earliest, err := zktls.CheckValidity(m, chain, now)
+	earliest, err := tlsprobe.For(r.tls).CheckValidity(m, chain, now)
 	switch {
 	case err != nil:
 		out = append(out, Result{Name: CheckTLSExpiry, Status: Fail, Message: err.Error(), Fix: "renew the server certificate and reload it (ZooKeeper reads the keystore at start)"})

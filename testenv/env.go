@@ -37,6 +37,7 @@ type EnvOptions struct {
 // Env is a complete kerberized ZooKeeper environment: a KDC with the usual principals, a PKI, and a
 // running ZooKeeper.
 type Env struct {
+	// Dir holds the environment's files; KDC, PKI and ZooKeeper are its parts.
 	Dir       string
 	KDC       *KDC
 	PKI       *PKI

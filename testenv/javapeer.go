@@ -96,9 +96,9 @@ func clientFlags(opts JavaClientOptions) []string {
 // JavaError is a failure reported by a Java peer: Code is the KeeperException.Code name (NOAUTH,
 // AUTHFAILED, SESSIONCLOSEDREQUIRESASLAUTH, ...) or EXCEPTION for any other Java exception.
 type JavaError struct {
-	Command string
-	Code    string
-	Message string
+	Command string // the peer command that failed ("connect", "create", ...)
+	Code    string // the KeeperException code name, or EXCEPTION
+	Message string // the exception's message
 }
 
 func (e *JavaError) Error() string {

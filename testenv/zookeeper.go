@@ -108,6 +108,7 @@ const (
 
 // ZooKeeper is a running standalone server or ensemble.
 type ZooKeeper struct {
+	// Version is the server version every member runs; Members are the members, by ID.
 	Version Version
 	Members []*Member
 	// Dir holds one folder per member (zoo.cfg, data, logs).

@@ -16,8 +16,8 @@ import (
 type PortMode string
 
 const (
-	Plaintext PortMode = "plaintext"
-	TLS       PortMode = "tls"
+	Plaintext PortMode = "plaintext" // the port speaks ZooKeeper without TLS (clientPort)
+	TLS       PortMode = "tls"       // the port speaks TLS (secureClientPort)
 )
 
 var (

@@ -57,15 +57,6 @@ func Parse(s string) (Version, error) {
 	return Version{major: nums[0], minor: nums[1], patch: nums[2], raw: raw}, nil
 }
 
-// MustParse is Parse for constants; it panics on error.
-func MustParse(s string) Version {
-	v, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // ParseSrvr reads the version from a srvr answer ("Zookeeper version: ..." on its first line).
 func ParseSrvr(out string) (Version, error) {
 	for _, line := range strings.Split(out, "\n") {

@@ -130,7 +130,7 @@ func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lo
 }
 
 // checkTrust verifies only that chain (leaf first) leads to a CA in the trust store, whatever the
-// certificates' dates (CheckValidity reports those): it follows the signatures from the leaf through
+// certificates' dates (checkValidity reports those): it follows the signatures from the leaf through
 // the presented intermediates to a trusted CA. With the system CA pool, which cannot be listed, it
 // falls back to Go's verifier at the current time. It returns ErrUnknownCA naming the member and the
 // issuer.
@@ -173,9 +173,10 @@ func (cl *Client) checkTrust(member string, chain []*x509.Certificate) error {
 	return cl.describeChainError(member, chain[0], chain, x509.UnknownAuthorityError{Cert: cur}, time.Now())
 }
 
-// CheckValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
-// or not yet valid at now.
-func CheckValidity(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error) {
+// checkValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
+// or not yet valid at now. Only preflight uses it, through tlsprobe (a handshake checks the dates
+// itself).
+func checkValidity(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error) {
 	for _, c := range chain {
 		if earliest == nil || c.NotAfter.Before(earliest.NotAfter) {
 			earliest = c
@@ -206,7 +207,7 @@ func (cl *Client) checkHostname(member string, remoteIP net.IP, leaf *x509.Certi
 }
 
 // probeConfig is a *tls.Config with the client certificate but without any verification, for
-// inspecting what a server presents (its chain is then checked with checkTrust, CheckValidity and
+// inspecting what a server presents (its chain is then checked with checkTrust, checkValidity and
 // checkHostname). Never use it to exchange data. Only preflight gets it, through tlsprobe.
 func (cl *Client) probeConfig() *tls.Config {
 	c := &tls.Config{InsecureSkipVerify: true, MinVersion: cl.min} // inspection only, see above
@@ -221,6 +222,7 @@ func (cl *Client) probeConfig() *tls.Config {
 func init() {
 	tlsprobe.For = func(client any) tlsprobe.Prober {
 		cl := client.(*Client)
-		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckHostname: cl.checkHostname}
+		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust,
+			CheckValidity: checkValidity, CheckHostname: cl.checkHostname}
 	}
 }
