@@ -268,13 +268,10 @@ func (l *Leadership) unpublish(ctx context.Context, component string) error {
 	}
 }
 
-// deleteLatchNode deletes our latch node if our session owns it.
+// deleteLatchNode deletes our latch node, in one request: its name holds our protection id, so no
+// other contender's node can have it, and we never change its data (nothing to version-check).
 func (l *Leadership) deleteLatchNode(ctx context.Context) error {
-	ok, st, err := l.e.c.Exists(ctx, l.Node())
-	if err != nil || !ok || st.EphemeralOwner != l.owner {
-		return err
-	}
-	err = l.e.c.Delete(ctx, l.Node(), st.Version)
+	err := l.e.c.Delete(ctx, l.Node(), -1)
 	if errors.Is(err, zk.ErrNoNode) {
 		return nil
 	}
