@@ -63,7 +63,7 @@ func PlanCleanup(ctx context.Context, c Conn, clusterPath string, opts CleanupOp
 		if n.err != nil {
 			what := fmt.Sprintf("%s (%v)", n.path, n.err)
 			if n.stat != nil {
-				what = fmt.Sprintf("%s (listing its children: %v; its ACL is %s)", n.path, n.err, acl.Format(n.acl))
+				what = fmt.Sprintf("%s (listing its children: %v; its ACL is %s)", n.path, n.err, formatACL(n.acl))
 			}
 			unreadable = append(unreadable, what)
 		}
@@ -124,7 +124,7 @@ func PlanCleanup(ctx context.Context, c Conn, clusterPath string, opts CleanupOp
 			}
 			if perms&zk.PermDelete == 0 {
 				p.Refused = fmt.Sprintf("%s lacks DELETE on %s (its ACL is %s), so it cannot delete %s. Fix: run the cleanup as the principal that owns %s",
-					who, parent, acl.Format(a), n.Path, parent)
+					who, parent, formatACL(a), n.Path, parent)
 				break
 			}
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/election"
 )
 
@@ -198,7 +197,7 @@ func takeCluster(ctx context.Context, c Conn, root, id string, opts InventoryOpt
 			cl.Unreadable = append(cl.Unreadable, Unreadable{Path: n.path, Error: n.err.Error()})
 		}
 		if n.stat != nil {
-			acls[acl.Format(n.acl)]++
+			acls[formatACL(n.acl)]++
 			if o := n.stat.EphemeralOwner; o != 0 {
 				owners[o]++
 			}

@@ -78,10 +78,12 @@ func PlanMigration(ctx context.Context, c Conn, opts MigrationOptions) (*Migrati
 		switch {
 		case n.stat == nil:
 			p.Unreadable = append(p.Unreadable, Unreadable{Path: n.path, Error: n.err.Error()})
+		case len(n.acl) == 0:
+			p.Unreadable = append(p.Unreadable, Unreadable{Path: n.path, Error: "its ACL is hidden from this identity (it has neither READ nor ADMIN)"})
 		case sameACL(n.acl, opts.ACL):
 			p.Unchanged++
 		default:
-			p.Changes = append(p.Changes, ACLChange{Path: n.path, Old: acl.Format(n.acl), New: p.ACL, version: n.stat.Aversion})
+			p.Changes = append(p.Changes, ACLChange{Path: n.path, Old: formatACL(n.acl), New: p.ACL, version: n.stat.Aversion})
 		}
 		if n.stat != nil && n.err != nil { // ACL read, children not
 			p.Unreadable = append(p.Unreadable, Unreadable{Path: n.path, Error: "listing its children: " + n.err.Error()})

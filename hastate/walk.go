@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/acl"
 )
 
 // DefaultMaxNodes bounds every walk of a tree when the options say nothing.
@@ -71,4 +73,13 @@ func walk(ctx context.Context, c Conn, p string, descend bool, max int, visit fu
 		return nil
 	}
 	return rec(p, descend)
+}
+
+// formatACL is acl.Format, naming the empty ACL a server returns to a session that may neither
+// read nor administer the node (ZooKeeper never stores an empty ACL).
+func formatACL(a []zk.ACL) string {
+	if len(a) == 0 {
+		return "hidden from this identity"
+	}
+	return acl.Format(a)
 }
