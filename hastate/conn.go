@@ -64,10 +64,6 @@ func getData(ctx context.Context, c Conn, p string) ([]byte, error) {
 	return call(ctx, func() ([]byte, error) { d, _, err := c.Get(p); return d, err })
 }
 
-func exists(ctx context.Context, c Conn, p string) (bool, error) {
-	return call(ctx, func() (bool, error) { ok, _, err := c.Exists(p); return ok, err })
-}
-
 func setACL(ctx context.Context, c Conn, p string, acl []zk.ACL, version int32) error {
 	_, err := call(ctx, func() (*zk.Stat, error) { return c.SetACL(p, acl, version) })
 	return err

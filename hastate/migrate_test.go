@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/election"
 	"github.com/zksecure/zksecure/hastate"
 	"github.com/zksecure/zksecure/preflight"
@@ -194,5 +193,4 @@ func TestMigration(t *testing.T) {
 		t.Errorf("leader record: %+v %v", info, err)
 	}
 	l2.Resign(ctx)
-	_ = acl.Format
 }
