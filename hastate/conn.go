@@ -18,7 +18,6 @@ type Conn interface {
 	GetACL(path string) ([]zk.ACL, *zk.Stat, error)
 	SetACL(path string, acl []zk.ACL, version int32) (*zk.Stat, error)
 	Delete(path string, version int32) error
-	Exists(path string) (bool, *zk.Stat, error)
 	Create(path string, data []byte, flags int32, acl []zk.ACL) (string, error)
 }
 
