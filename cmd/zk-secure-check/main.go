@@ -7,6 +7,11 @@
 //
 // Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage or configuration error.
 //
+// Subcommands, with the same flags (ha.go): migrate-acl (creator-only or explicit ACLs on an existing
+// HA tree, dry run unless --apply), inventory (every cluster's HA state), cleanup (one stopped
+// cluster's nodes, dry run unless --apply). --watch runs the checks every --interval and serves
+// Prometheus metrics on --listen; --textfile writes them once for node_exporter (watch.go).
+//
 //	zk-secure-check --testenv
 //	zk-secure-check --flink-conf conf/flink-conf.yaml
 //	zk-secure-check --quorum zk1:2281,zk2:2281,zk3:2281 --principal flink/jm1@EXAMPLE.COM \
@@ -57,10 +62,13 @@ type flags struct {
 	ignore                                     []string
 	jobManagers                                []string
 	useTestenv                                 bool
+	sub                                        string     // subcommand ("" for the checks)
+	x                                          extraFlags // the subcommands' and the continuous mode's (ha.go, watch.go)
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
-	f := &flags{fs: pflag.NewFlagSet("zk-secure-check", pflag.ContinueOnError)}
+	sub, args := subcommand(args)
+	f := &flags{fs: pflag.NewFlagSet(strings.TrimSpace("zk-secure-check "+sub), pflag.ContinueOnError), sub: sub}
 	fs := f.fs
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.quorum, "quorum", "", "ensemble members host:port,... (high-availability.zookeeper.quorum)")
@@ -89,6 +97,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or all")
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
 	fs.BoolVar(&f.useTestenv, "testenv", false, "start the embedded kerberized TLS ZooKeeper ensemble (testenv) and check it")
+	f.x.register(fs, sub, stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -123,6 +132,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "zk-secure-check: %v\n", err)
 		return 2
+	}
+	if f.sub != "" || f.x.watch.enabled() {
+		return runExtra(ctx, f, opts, stdout, stderr)
 	}
 	rep := preflight.Run(ctx, *opts)
 	if f.output == "json" {
