@@ -38,6 +38,8 @@ type ServiceTicket struct {
 
 // Tickets logs in anew (with a keytab; with a ticket cache it reads the cache's TGT) and asks the
 // KDC for a service ticket for each member, without touching the tickets the Authenticator uses.
+// ctx is checked between the KDC exchanges; each exchange is bounded by gokrb5's own network
+// timeouts (5s per KDC), so that none is left running when Tickets returns.
 // A failed login (a stale keytab, an expired cache) is an error wrapping ErrLogin; the keytab's key
 // version is reported all the same.
 func (a *Authenticator) Tickets(ctx context.Context, members ...string) (Tickets, error) {
@@ -58,7 +60,7 @@ func (a *Authenticator) Tickets(ctx context.Context, members ...string) (Tickets
 		if err != nil {
 			return t, fmt.Errorf("%w: %s: %w", ErrLogin, a.clientPrincipal, err)
 		}
-		rep, err := valueWithContext(ctx, func() (messages.ASRep, error) { return a.cl.ASExchange(realm, req, 0) })
+		rep, err := a.cl.ASExchange(realm, req, 0)
 		if err != nil {
 			reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
 			return t, fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
@@ -84,14 +86,14 @@ func (a *Authenticator) Tickets(ctx context.Context, members ...string) (Tickets
 	}
 	// The KDC's key version of the principal, as MIT's kvno(1) learns it: a ticket for the principal
 	// itself is encrypted with its current key, and says the key's version.
-	self, err := valueWithContext(ctx, func() (messages.TGSRep, error) {
-		_, rep, err := a.cl.TGSREQGenerateAndExchange(creds.CName(), realm, tgt, key, false)
-		return rep, err
-	})
+	_, self, err := a.cl.TGSREQGenerateAndExchange(creds.CName(), realm, tgt, key, false)
 	if err == nil {
 		t.KDCKVNO = self.Ticket.EncPart.KVNO
 	}
 	for _, m := range members {
+		if err := ctx.Err(); err != nil {
+			return t, err
+		}
 		st := ServiceTicket{Member: m}
 		st.ServicePrincipal, st.Err = a.ServicePrincipal(ctx, m)
 		if st.Err == nil {
@@ -100,10 +102,7 @@ func (a *Authenticator) Tickets(ctx context.Context, members ...string) (Tickets
 				st.Err = fmt.Errorf("sasl: %s is in realm %s: only same-realm service tickets are inspected", st.ServicePrincipal, srealm)
 			} else {
 				var rep messages.TGSRep
-				rep, st.Err = valueWithContext(ctx, func() (messages.TGSRep, error) {
-					_, rep, err := a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, tgt, key, false)
-					return rep, err
-				})
+				_, rep, st.Err = a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, tgt, key, false)
 				st.End = rep.DecryptedEncPart.EndTime
 			}
 		}
