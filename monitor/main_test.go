@@ -105,8 +105,8 @@ func (t thenStop) Run() int {
 func checks() preflight.Options {
 	return preflight.Options{Timeout: 20 * time.Second, Client: client.Config{
 		Members: strings.Split(ensemble.SecureConnectString(), ","), ClusterID: "/monitored",
-		TLS:     &zktls.Config{CAFile: pki.CAFile, CertFile: pki.Client.CertFile, KeyFile: pki.Client.EncryptedKeyFile, KeyPasswordFile: pki.Client.PasswordFile},
-		SASL:    client.SASLKerberos, ACL: acl.Creator(),
+		TLS:  &zktls.Config{CAFile: pki.CAFile, CertFile: pki.Client.CertFile, KeyFile: pki.Client.EncryptedKeyFile, KeyPasswordFile: pki.Client.PasswordFile},
+		SASL: client.SASLKerberos, ACL: acl.Creator(),
 		Kerberos: sasl.Config{Login: sasl.Login{Principal: kdc.Principal("flink/jm1"), Keytab: keytab, Krb5Conf: kdc.Krb5Conf}},
 	}}
 }
