@@ -22,6 +22,9 @@ type CleanupOptions struct {
 	// Self are the session's ids (Identities); when set, a node whose parent does not give them
 	// DELETE refuses the cleanup before anything is deleted.
 	Self []acl.Identity
+	// Name names the session in messages when Self is unknown (e.g. "Kerberos principal
+	// flink/jm2@EXAMPLE.COM"); empty means "this identity".
+	Name string
 	// MaxNodes bounds the walk; zero means DefaultMaxNodes.
 	MaxNodes int
 }
@@ -93,8 +96,11 @@ func PlanCleanup(ctx context.Context, c Conn, clusterPath string, opts CleanupOp
 	}
 	p.Live = append(contenders, ephemeral...)
 	who := "this identity"
-	if len(opts.Self) > 0 {
+	switch {
+	case len(opts.Self) > 0:
 		who += " (" + joinIdentities(opts.Self) + ")"
+	case opts.Name != "":
+		who += " (" + opts.Name + ")"
 	}
 	switch {
 	case len(unreadable) > 0:

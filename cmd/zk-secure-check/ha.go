@@ -297,7 +297,11 @@ func (h haRun) cleanup(ctx context.Context) int {
 		return 0
 	}
 	self, _ := hastate.Identities(ctx, conn, h.root) // unknown when it may not create there: the plan says why
-	plan, err := hastate.PlanCleanup(ctx, conn, h.cluster, hastate.CleanupOptions{Self: self})
+	name := ""
+	if a := h.c.Authenticator(); a != nil {
+		name = "Kerberos principal " + a.ClientPrincipal()
+	}
+	plan, err := hastate.PlanCleanup(ctx, conn, h.cluster, hastate.CleanupOptions{Self: self, Name: name})
 	if plan == nil {
 		return h.fail(1, "%v", err)
 	}
