@@ -27,7 +27,9 @@ func TestWatchAndTextfile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"--watch", "--interval", "1s", "--listen", addr}, base...), &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, append([]string{"--watch", "--interval", "1s", "--listen", addr}, base...), &stdout, &stderr)
+	}()
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
