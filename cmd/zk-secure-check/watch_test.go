@@ -47,6 +47,7 @@ func TestWatchAndTextfile(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			cancel()
+			<-done
 			t.Fatalf("no second run served: %s\n%s", body, stderr.String())
 		}
 	}
