@@ -123,6 +123,11 @@ func TestMigration(t *testing.T) {
 	if a, err := anon.GetACL(ctx, root+"/neighbour/leader"); err != nil || strings.Join(a, "|") != "world:anyone:cdrwa" {
 		t.Errorf("the neighbour cluster's ACL changed: %v %v", a, err)
 	}
+	// Scope root would take the neighbour too (and nothing else: the rest is done).
+	whole, err := hastate.PlanMigration(ctx, jm.Conn(), hastate.MigrationOptions{Root: root, Scope: hastate.ScopeRoot, ACL: newACL})
+	if err != nil || len(whole.Changes) != 11 || whole.Unchanged != 12 || !strings.HasPrefix(whole.Changes[0].Path, root+"/neighbour") {
+		t.Errorf("scope root: %d to change, %d unchanged, %v", len(whole.Changes), whole.Unchanged, err)
+	}
 
 	// The checker's acl-audit passes.
 	cfg := config("flink/jm1", root, cluster)
