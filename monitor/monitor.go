@@ -107,11 +107,13 @@ func (m *Monitor) Latest() *Snapshot {
 	return s
 }
 
-// Run runs the checks every Interval until ctx ends, and returns ctx's error.
+// Run runs the checks every Interval until ctx ends, and returns ctx's error. A run in progress
+// when ctx ends is finished first (each is bounded by the checks' Timeout): an abandoned Kerberos
+// login or session would otherwise be torn down under the goroutines still using it.
 func (m *Monitor) Run(ctx context.Context) error {
 	for {
 		t0 := time.Now()
-		m.RunOnce(ctx)
+		m.RunOnce(context.WithoutCancel(ctx))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
