@@ -11,8 +11,9 @@
 //	              [-- CMD ARGS...]
 //	zk-testenv demo
 //
-// After up, in another shell: eval "$(cat DIR/env.sh)". demo starts a kerberized ZooKeeper,
-// authenticates to it with zksecure's Kerberos client and shows what happened.
+// After up, in another shell: eval "$(cat DIR/env.sh)". demo (what `make demo` runs) starts a
+// 3-member kerberized TLS ensemble and runs zk-secure-check's checks (the preflight library) on it,
+// printing the report.
 //
 // With --zoo-cfg the members are those of a ZooKeeper zoo.cfg, as Flink's
 // bin/start-zookeeper-quorum.sh reads conf/zoo.cfg: one member per server.X line with its peer and
