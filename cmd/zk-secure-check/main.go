@@ -191,6 +191,18 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	tlsFile(func(t *zktls.Config, v string) { t.KeyFile = v }, "tls-key", "client key (PEM; PKCS#8 may be encrypted)")
 	tlsFile(func(t *zktls.Config, v string) { t.KeyPasswordFile, t.KeyPassword, t.KeyPasswordEnv = v, "", "" },
 		"tls-key-password-file", "file holding the key or keystore password (never a flag value)")
+	strict := fs.Bool("tls-strict-hostnames", false, "verify server names by Go's strict rules (DNS SANs for host names, IP SANs for addresses; no common name, reverse DNS or IP SAN for a host name)")
+	f.on(func(c *client.Config) error {
+		if c.TLS == nil {
+			c.TLS = &zktls.Config{}
+		}
+		if *strict {
+			c.TLS.HostnameRules = zktls.HostnameStrict
+		} else if c.TLS.HostnameRules == zktls.HostnameStrict {
+			c.TLS.HostnameRules = zktls.HostnameZooKeeper
+		}
+		return nil
+	}, "tls-strict-hostnames")
 
 	aclMode := choiceFlag(fs, "acl", "", []string{"creator", "open"}, "creator or open (high-availability.zookeeper.client.acl; default open)")
 	f.on(func(c *client.Config) error {
