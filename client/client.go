@@ -103,7 +103,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	members := make([]string, len(cfg.Members))
 	for i, m := range cfg.Members {
 		members[i], _ = NormalizeMember(m)
@@ -119,6 +119,9 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		tc := zktls.Config{}
 		if cfg.TLS != nil {
 			tc = *cfg.TLS
+		}
+		if tc.Logger == nil {
+			tc.Logger = c.log // reloads of the TLS files
 		}
 		var err error
 		if c.tls, err = tc.Load(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -28,7 +27,7 @@ type Conf struct {
 	Nested bool
 	values map[string]string
 	// parseWarnings are lines the flat parser skipped, as Flink would.
-	parseWarnings []string
+	parseWarnings []Warning
 }
 
 // Load reads path: config.yaml as nested YAML, flink-conf.yaml with Flink's flat rules; any other
@@ -70,17 +69,23 @@ func ParseFlat(b []byte) *Conf {
 		}
 		k, v, ok := strings.Cut(conf, ": ")
 		if !ok {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has no \": \"; Flink skips it", i+1, conf))
+			c.skipped(i+1, conf, "has no \": \"")
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "" || v == "" {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has an empty key or value; Flink skips it", i+1, conf))
+			c.skipped(i+1, conf, "has an empty key or value")
 			continue
 		}
 		c.values[k] = v
 	}
 	return c
+}
+
+// skipped records a line Flink's flat parser skips.
+func (c *Conf) skipped(line int, text, why string) {
+	c.parseWarnings = append(c.parseWarnings, Warning{Message: fmt.Sprintf("line %d: %q %s, so Flink skips it", line, text, why),
+		Fix: `write it as "key: value" (a colon and a space between them), or remove it`})
 }
 
 // ParseNested parses standard YAML (config.yaml) and flattens nested maps with dots; lists become
@@ -155,23 +160,13 @@ func (c *Conf) Keys() []string {
 	return out
 }
 
-// JVMProperties returns the -Dkey=value system properties of env.java.opts, env.java.opts.all and
-// env.java.opts.jobmanager (later ones win), where Flink deployments set the JAAS file, krb5.conf and
-// zookeeper.* client properties.
+// JVMProperties returns the -Dkey=value system properties of the JobManager's JVM options —
+// env.java.default-opts.all, env.java.opts.all (or the deprecated env.java.opts when it is not set),
+// env.java.default-opts.jobmanager and env.java.opts.jobmanager, later ones winning as on the JVM's
+// command line — where Flink deployments set the JAAS file, krb5.conf and the zookeeper.* client
+// properties (SASL and TLS).
 func (c *Conf) JVMProperties() map[string]string {
-	props := map[string]string{}
-	for _, k := range []string{"env.java.opts", "env.java.opts.all", "env.java.opts.jobmanager"} {
-		v, ok := c.values[k]
-		if !ok {
-			continue
-		}
-		for _, tok := range splitArgs(v) {
-			if rest, ok := strings.CutPrefix(tok, "-D"); ok {
-				name, val, _ := strings.Cut(rest, "=")
-				props[name] = val
-			}
-		}
-	}
+	props, _ := c.jvmPropertySources()
 	return props
 }
 
@@ -199,12 +194,4 @@ func splitArgs(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-func parseBool(key, v string) (bool, error) {
-	b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(v)))
-	if err != nil {
-		return false, fmt.Errorf("%w: %s: %q is not true or false", ErrConf, key, v)
-	}
-	return b, nil
 }

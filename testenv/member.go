@@ -88,6 +88,9 @@ func (m *Member) SecureAddr() string {
 
 // hostName is the name clients use for the member; ip the address it listens on.
 func (m *Member) hostName() string {
+	if m.name != "" {
+		return m.name
+	}
 	if m.Host.Name != "" {
 		return m.Host.Name
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +26,8 @@ func JAASSection(name, keytab, principal string) string {
 
 func (m *Member) writeConfig(krb5 string) error {
 	z, opts := m.zk, m.zk.opts
-	data := filepath.Join(m.Dir, "data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
+	data, err := m.makeDirs()
+	if err != nil {
 		return err
 	}
 	var jaas string
@@ -91,14 +90,7 @@ func (m *Member) writeConfig(krb5 string) error {
 			cfg = append(cfg, "enforce.auth.enabled=true", "enforce.auth.schemes=sasl")
 		}
 	}
-	keys := make([]string, 0, len(opts.Extra))
-	for k := range opts.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cfg = append(cfg, k+"="+opts.Extra[k])
-	}
+	cfg = appendExtra(cfg, opts.Extra, m.spec.Extra)
 	cfgPath := filepath.Join(m.Dir, "zoo.cfg")
 	if err := os.WriteFile(cfgPath, []byte(strings.Join(cfg, "\n")+"\n"), 0o644); err != nil {
 		return err
