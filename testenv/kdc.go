@@ -38,8 +38,10 @@ type KDCOptions struct {
 	ClockOffset time.Duration
 }
 
-// KDC is a running MIT krb5kdc with its own database and configuration. Its krb5.conf is private
-// (never /etc/krb5.conf): point clients at it with KRB5_CONFIG / -Djava.security.krb5.conf.
+// KDC is a running Kerberos KDC with its own database and configuration: an MIT krb5kdc
+// (StartKDC), or the KDC of a Samba Active Directory domain controller (StartAD; then its methods
+// administer the domain with samba-tool). Its krb5.conf is private (never /etc/krb5.conf): point
+// clients at it with KRB5_CONFIG / -Djava.security.krb5.conf.
 type KDC struct {
 	// Realm is the realm the KDC serves.
 	Realm string
@@ -48,7 +50,7 @@ type KDC struct {
 	// Krb5Conf is the path of a krb5.conf that points at this KDC (TCP only, AES only,
 	// no DNS canonicalization, no reverse DNS).
 	Krb5Conf string
-	// Addr is the KDC's "127.0.0.1:port" (TCP and UDP).
+	// Addr is the KDC's "127.0.0.1:port" (TCP and UDP); a domain controller's "<its address>:88".
 	Addr string
 
 	kdcConf   string
@@ -57,6 +59,7 @@ type KDC struct {
 	proc      *process
 	mu        sync.Mutex
 	keytabSeq int
+	ad        *AD // non-nil: the KDC of this domain controller
 }
 
 // StartKDC creates a realm database, the principals of opts, and starts krb5kdc; it returns once
@@ -231,7 +234,15 @@ func (k *KDC) processEnv() ([]string, error) {
 func (k *KDC) Env() []string { return []string{"KRB5_CONFIG=" + k.Krb5Conf} }
 
 // LogPath is the KDC's own log (requests, errors).
-func (k *KDC) LogPath() string { return filepath.Join(k.Dir, "kdc.log") }
+func (k *KDC) LogPath() string {
+	if k.ad != nil {
+		return k.ad.LogPath()
+	}
+	return filepath.Join(k.Dir, "kdc.log")
+}
+
+// AD returns the domain controller whose KDC this is, or nil for an MIT KDC.
+func (k *KDC) AD() *AD { return k.ad }
 
 func (k *KDC) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -284,8 +295,12 @@ func (k *KDC) kadmin(ctx context.Context, queries ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// AddPrincipals creates principals with random AES keys.
+// AddPrincipals creates principals with random AES keys. On a domain controller it creates user
+// accounts and, for "service/host", a service account holding that SPN (see AD).
 func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
+	if k.ad != nil {
+		return k.ad.addPrincipals(ctx, names...)
+	}
 	qs := make([]string, 0, len(names))
 	for _, n := range names {
 		qs = append(qs, "addprinc -randkey "+k.Principal(n))
@@ -296,6 +311,8 @@ func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
 
 // Keytab writes the current keys of the principals (AES only) into a new keytab file under the KDC's
 // folder and returns its path. The keys are not changed, so several keytabs of one principal agree.
+// A domain controller exports what it holds (samba-tool domain exportkeytab): under AD's defaults,
+// only an RC4 key for an SPN.
 func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) {
 	k.mu.Lock()
 	k.keytabSeq++
@@ -304,6 +321,12 @@ func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) 
 	path := filepath.Join(k.Dir, "keytabs", name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
+	}
+	if k.ad != nil {
+		if err := k.ad.keytab(ctx, path, principals...); err != nil {
+			return "", err
+		}
+		return path, nil
 	}
 	// -norandkey exports the keys as they are: AES only, since the realm supports nothing else.
 	qs := make([]string, 0, len(principals))
@@ -319,6 +342,9 @@ func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) 
 // RandomizeKey gives a principal new keys, so every keytab written before holds stale keys
 // ("wrong keytab").
 func (k *KDC) RandomizeKey(ctx context.Context, name string) error {
+	if k.ad != nil {
+		return k.ad.randomizeKey(ctx, name)
+	}
 	_, err := k.kadmin(ctx, "cpw -randkey "+k.Principal(name))
 	return err
 }
@@ -326,6 +352,9 @@ func (k *KDC) RandomizeKey(ctx context.Context, name string) error {
 // Stop stops the KDC process but keeps its database: Start brings it back on the same port.
 // Used to test "KDC unreachable".
 func (k *KDC) Stop() error {
+	if k.ad != nil {
+		return k.ad.stop()
+	}
 	if k.proc == nil {
 		return nil
 	}
@@ -334,6 +363,9 @@ func (k *KDC) Stop() error {
 
 // Start restarts a stopped KDC on the same address.
 func (k *KDC) Start(ctx context.Context) error {
+	if k.ad != nil {
+		return k.ad.start(ctx)
+	}
 	if k.proc.running() {
 		return nil
 	}
@@ -353,6 +385,9 @@ func (k *KDC) Start(ctx context.Context) error {
 
 // Close stops the KDC and removes its folder if StartKDC created it. It is safe to call twice.
 func (k *KDC) Close() error {
+	if k.ad != nil {
+		return k.ad.close()
+	}
 	var err error
 	if k.proc != nil {
 		err = k.proc.stop(syscall.SIGTERM, 5*time.Second)
