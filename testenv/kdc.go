@@ -339,6 +339,35 @@ func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) 
 	return path, nil
 }
 
+// Keytabs writes one keytab per principal (as Keytab does, in one batch: one samba run on a domain
+// controller) and returns their paths by principal as given.
+func (k *KDC) Keytabs(ctx context.Context, principals ...string) (map[string]string, error) {
+	paths := make(map[string]string, len(principals))
+	for _, p := range principals {
+		k.mu.Lock()
+		k.keytabSeq++
+		paths[p] = filepath.Join(k.Dir, "keytabs", fmt.Sprintf("%02d-%s.keytab", k.keytabSeq, sanitize(p)))
+		k.mu.Unlock()
+	}
+	if err := os.MkdirAll(filepath.Join(k.Dir, "keytabs"), 0o755); err != nil {
+		return nil, err
+	}
+	if k.ad != nil {
+		if err := k.ad.keytabs(ctx, paths); err != nil {
+			return nil, err
+		}
+		return paths, nil
+	}
+	qs := make([]string, 0, len(principals))
+	for p, path := range paths {
+		qs = append(qs, fmt.Sprintf("ktadd -k %s -norandkey %s", path, k.Principal(p)))
+	}
+	if _, err := k.kadmin(ctx, qs...); err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
 // RandomizeKey gives a principal new keys, so every keytab written before holds stale keys
 // ("wrong keytab").
 func (k *KDC) RandomizeKey(ctx context.Context, name string) error {

@@ -264,7 +264,7 @@ var adminPy []byte
 
 // adminOp is one operation of samba/admin.py; each does what one samba-tool command does.
 type adminOp struct {
-	Op        string `json:"op"` // user, spn, enctypes, setpassword, exportkeytab
+	Op        string `json:"op"` // user, spn, upn, enctypes, setpassword, exportkeytab
 	Name      string `json:"name,omitempty"`
 	Password  string `json:"password,omitempty"`
 	SPN       string `json:"spn,omitempty"`
@@ -338,7 +338,10 @@ func (ad *AD) Account(principal string) string {
 // addPrincipals creates a user account for every name without "/" and, for "service/host", a
 // service account svc-<service>-<host's first label> (at most 20 characters, AD's limit for
 // sAMAccountName) holding that SPN — the usual way an SPN gets into AD (`samba-tool user create`,
-// `samba-tool spn add`). Principals that exist already are left alone.
+// `samba-tool spn add`) — whose userPrincipalName is the SPN, as `ktpass -princ SPN -mapuser
+// account` sets it: AD lets a principal log in (AS-REQ) by its UPN only, and a JDK server's
+// Krb5LoginModule logs in as its principal unless its JAAS section says isInitiator=false.
+// Principals that exist already are left alone.
 func (ad *AD) addPrincipals(ctx context.Context, names ...string) error {
 	var ops []adminOp
 	made := map[string]string{}
@@ -358,7 +361,8 @@ func (ad *AD) addPrincipals(ctx context.Context, names ...string) error {
 		}
 		ops = append(ops, adminOp{Op: "user", Name: account, Password: randomPassword()})
 		if isSPN {
-			ops = append(ops, adminOp{Op: "spn", SPN: name, Account: account})
+			ops = append(ops, adminOp{Op: "spn", SPN: name, Account: account},
+				adminOp{Op: "upn", Name: name + "@" + ad.Realm, Account: account})
 			made[account] = account
 		}
 		made[name] = account
@@ -411,6 +415,16 @@ func (ad *AD) keytab(ctx context.Context, path string, principals ...string) err
 	return ad.admin(ctx, ops...)
 }
 
+// keytabs exports each principal into its own file, in one run.
+func (ad *AD) keytabs(ctx context.Context, paths map[string]string) error {
+	ops := make([]adminOp, 0, len(paths))
+	for p, path := range paths {
+		name, _ := strings.CutSuffix(p, "@"+ad.Realm)
+		ops = append(ops, adminOp{Op: "exportkeytab", Keytab: path, Principal: name})
+	}
+	return ad.admin(ctx, ops...)
+}
+
 // randomizeKey resets the password of the account holding principal (`samba-tool user
 // setpassword`): new keys with the next kvno, the old ones retired.
 func (ad *AD) randomizeKey(ctx context.Context, principal string) error {
@@ -422,16 +436,20 @@ func (ad *AD) randomizeKey(ctx context.Context, principal string) error {
 }
 
 // SetSupportedEnctypes sets msDS-SupportedEncryptionTypes (a sum of the ADEnctype* bits) on the
-// account holding principal — AD's per-account switch for the tickets' encryption types — and
-// resets its password, as an administrator would, so that keys of every type exist. Export the
-// keytab again afterwards: the kvno has changed.
-func (ad *AD) SetSupportedEnctypes(ctx context.Context, principal string, mask int) error {
-	account := ad.Account(principal)
-	if account == "" {
-		return fmt.Errorf("testenv: %s has no account in domain %s", principal, ad.Realm)
+// accounts holding the principals — AD's per-account switch for the tickets' encryption types — and
+// resets their passwords, as an administrator would, so that keys of every type exist. Export the
+// keytabs again afterwards: the kvno has changed.
+func (ad *AD) SetSupportedEnctypes(ctx context.Context, mask int, principals ...string) error {
+	var ops []adminOp
+	for _, p := range principals {
+		account := ad.Account(p)
+		if account == "" {
+			return fmt.Errorf("testenv: %s has no account in domain %s", p, ad.Realm)
+		}
+		ops = append(ops, adminOp{Op: "enctypes", Account: account, Mask: mask},
+			adminOp{Op: "setpassword", Account: account, Password: randomPassword()})
 	}
-	return ad.admin(ctx, adminOp{Op: "enctypes", Account: account, Mask: mask},
-		adminOp{Op: "setpassword", Account: account, Password: randomPassword()})
+	return ad.admin(ctx, ops...)
 }
 
 // LogPath is the DC's output (Samba logs to stdout with -i), where the KDC's requests appear.

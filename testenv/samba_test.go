@@ -41,7 +41,7 @@ func TestADDefaultsGiveSPNsRC4Keys(t *testing.T) {
 	if ad.Realm != "ZK.TEST" || ad.Account("zookeeper/rc4.zk.test") != "svc-zookeeper-rc4" {
 		t.Fatalf("realm %s, account %q", ad.Realm, ad.Account("zookeeper/rc4.zk.test"))
 	}
-	if err := ad.SetSupportedEnctypes(ctx, "zookeeper/aes.zk.test", testenv.ADEnctypesAES); err != nil {
+	if err := ad.SetSupportedEnctypes(ctx, testenv.ADEnctypesAES, "zookeeper/aes.zk.test"); err != nil {
 		t.Fatal(err)
 	}
 	user, err := ad.Keytab(ctx, "alice")

@@ -17,16 +17,19 @@ import (
 // Without mutual authentication the exchange is one round trip shorter and still yields the
 // principal's identity.
 func TestWithoutMutualAuthentication(t *testing.T) {
-	requireEnv(t)
-	cfg := keytabLogin(t, "client")
+	forEachKDC(t, withoutMutualAuthentication)
+}
+
+func withoutMutualAuthentication(t *testing.T, r *kdcEnv) {
+	cfg := r.keytabLogin(t, "client")
 	cfg.NoMutualAuth = true
-	c := connect(t, newAuth(t, cfg), servers[zk38Enf], nil)
+	c := connect(t, r.newAuth(t, cfg), r.servers[zk38Enf], nil)
 	p := uniquePath(t)
 	if _, err := c.Create(p, nil, 0, zk.AuthACL(zk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
 	acl, _, err := c.GetACL(p)
-	if err != nil || len(acl) != 1 || acl[0].ID != kdc.Principal("client") {
+	if err != nil || len(acl) != 1 || acl[0].ID != r.kdc.Principal("client") {
 		t.Fatalf("ACL %v, %v", acl, err)
 	}
 }

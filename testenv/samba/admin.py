@@ -41,6 +41,8 @@ for i, op in enumerate(json.load(sys.stdin)):
             db.newuser(op["name"], op["password"])
         elif kind == "spn":  # samba-tool spn add SPN ACCOUNT
             modify(op["account"], "servicePrincipalName", op["spn"], ldb.FLAG_MOD_ADD)
+        elif kind == "upn":  # what ktpass -princ SPN -mapuser ACCOUNT sets: the SPN can log in (AS-REQ)
+            modify(op["account"], "userPrincipalName", op["name"], ldb.FLAG_MOD_REPLACE)
         elif kind == "enctypes":  # samba-tool user edit ACCOUNT (msDS-SupportedEncryptionTypes: MASK)
             modify(op["account"], "msDS-SupportedEncryptionTypes", str(op["mask"]), ldb.FLAG_MOD_REPLACE)
         elif kind == "setpassword":  # samba-tool user setpassword ACCOUNT --newpassword=PASSWORD
