@@ -76,7 +76,7 @@ func (r *kdcEnv) exportKeytabs(ctx context.Context, principals ...string) error 
 var (
 	mitUsers = []string{"client", "other", "stale"}
 	adUsers  = mitUsers
-	adSPNs  = []string{"zookeeper/zk1.ad.test", "zookeeper/zke1.ad.test", "zookeeper/zke2.ad.test", "notzk/zk1.ad.test", "zookeeper/localhost"}
+	adSPNs   = []string{"zookeeper/zk1.ad.test", "zookeeper/zke1.ad.test", "zookeeper/zke2.ad.test", "notzk/zk1.ad.test", "zookeeper/localhost"}
 )
 
 func TestMain(m *testing.M) {
