@@ -2,6 +2,7 @@ package sasl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -58,6 +59,8 @@ type Authenticator struct {
 	nextHook int
 	retries  int   // transient failures since the last successful authentication
 	lastErr  error // the latest of them
+
+	weakWarned sync.Map // member → struct{}: a non-AES ticket was logged once
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -239,11 +242,13 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		return spn, tkt, key, ae
 	}
 	if !isAES(key.KeyType) {
+		var we *WeakTicketError
+		errors.As(a.describe(member, spn, tkt, key).Weak(), &we)
 		return spn, tkt, key, &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal,
-			Stage: "service ticket", Permanent: true, Kind: ErrWeakEnctype,
-			Reason: "the KDC issued a " + etypeName(key.KeyType) + " session key",
-			Fix:    "give " + spn + " AES keys and list only AES types in permitted_enctypes of " + a.krb5conf}
+			Stage: "service ticket", Permanent: true, Kind: ErrWeakEnctype, Reason: we.Reason,
+			Fix: we.Fix + "; list only AES types in permitted_enctypes of " + a.krb5conf}
 	}
+	a.warnWeakTicket(member, spn, tkt, key)
 	return spn, tkt, key, nil
 }
 

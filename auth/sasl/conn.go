@@ -134,6 +134,7 @@ func (c *conn) authenticate() error {
 			if errors.As(err, &ae) && ae.closed {
 				c.judgeClose(ae)
 			}
+			c.a.explainWeakTicket(err, c.member, c.spn, c.tkt, c.key)
 			c.a.failed1(c.member, err)
 			return err
 		}

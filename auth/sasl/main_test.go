@@ -39,6 +39,7 @@ const (
 	zk34      = "3.4"          // SASL on 3.4.13
 	zk38TLS   = "3.8-tls"      // SASL + TLS (secure port only, clientAuth=need)
 	zk38NoSAS = "3.8-nosasl"   // no SASL configured at all
+	zkRC4     = "3.8-rc4"      // AD only: an SPN with AD's default encryption types
 )
 
 // kdcEnv is one KDC and the servers keyed from it.
@@ -152,11 +153,13 @@ func startAD(ctx context.Context, s *testenv.Shared, network *testenv.Network) e
 	zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 		"ad-" + zk38:    {Network: network, HostPrefix: "zk", SASL: &testenv.SASLServer{KDC: ad.KDC}},
 		"ad-" + zk38Enf: {Network: network, HostPrefix: "zke", Members: 2, SASL: &testenv.SASLServer{KDC: ad.KDC, Enforce: true}},
+		// Its SPN zookeeper/zkr1.ad.test keeps AD's defaults: RC4 tickets, an RC4-only keytab.
+		"ad-" + zkRC4: {Network: network, HostPrefix: "zkr", SASL: &testenv.SASLServer{KDC: ad.KDC}},
 	})
 	if err != nil {
 		return err
 	}
-	adEnv.servers = map[string]*testenv.ZooKeeper{zk38: zks["ad-"+zk38], zk38Enf: zks["ad-"+zk38Enf]}
+	adEnv.servers = map[string]*testenv.ZooKeeper{zk38: zks["ad-"+zk38], zk38Enf: zks["ad-"+zk38Enf], zkRC4: zks["ad-"+zkRC4]}
 	return nil
 }
 
