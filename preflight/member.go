@@ -224,8 +224,7 @@ func (r *run) saslChecks(ctx context.Context, m string, v version.Version) []Res
 		out = append(out, Result{Name: CheckServicePrincipal, Status: Fail, Message: err.Error(), Fix: "fix the member's host name"})
 		return append(out, skipped(CheckServiceTicket, m, CheckServicePrincipal), skipped(CheckSASL, m, CheckServicePrincipal))
 	}
-	realm := a.ClientPrincipal()[strings.LastIndex(a.ClientPrincipal(), "@")+1:]
-	java, jerr := r.opts.JavaRules.ServicePrincipal(ctx, nil, m, realm)
+	java, jerr := a.ServicePrincipalFor(ctx, r.opts.JavaRules, m) // the realm as the JDK maps the host
 	switch {
 	case jerr == nil && java != ours:
 		out = append(out, Result{Name: CheckServicePrincipal, Status: Warn,

@@ -42,7 +42,7 @@ type Config struct {
 // connection do it), and Close it when done.
 type Authenticator struct {
 	cfg             Config
-	cl              *krbclient.Client
+	src             source // the resolved login, for reloading its file
 	clientPrincipal string
 	clientRealm     string
 	source          string
@@ -61,6 +61,11 @@ type Authenticator struct {
 	lastErr  error // the latest of them
 
 	weakWarned sync.Map // member → struct{}: a non-AES ticket was logged once
+
+	credMu  sync.Mutex
+	cl      *krbclient.Client   // the current gokrb5 client (see krb)
+	loaded  credFile            // the keytab or ticket cache file cl was loaded from
+	retired []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -77,8 +82,9 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		return nil, err
 	}
-	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
+	a := &Authenticator{cfg: cfg, src: src, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
 		spns: map[string]string{}, done: make(chan struct{})}
+	a.loaded = stampCredFile(src)
 	_, a.clientRealm = splitPrincipal(full, "")
 	a.kdcs = describeKDCs(cl, a.clientRealm)
 	switch {
@@ -128,7 +134,8 @@ func (a *Authenticator) exchangeTimeout() time.Duration {
 func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	err := runWithContext(ctx, a.cl.AffirmLogin)
+	a.reloadIfChanged(ctx)
+	err := runWithContext(ctx, a.krb().AffirmLogin)
 	if err == nil {
 		return nil
 	}
@@ -166,7 +173,7 @@ func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (st
 	if ok {
 		return spn, nil
 	}
-	spn, err := a.cfg.PrincipalRules.ServicePrincipal(ctx, a.cfg.Resolver, member, a.clientRealm)
+	spn, err := a.ServicePrincipalFor(ctx, a.cfg.PrincipalRules, member)
 	if err != nil {
 		return "", err
 	}
@@ -198,34 +205,36 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		tkt messages.Ticket
 		key types.EncryptionKey
 	}
+	a.reloadIfChanged(ctx)
+	cl := a.krb()
 	get := func() (ticket, error) {
 		if realm == a.clientRealm {
-			tkt, key, err := a.cl.GetServiceTicket(name)
+			tkt, key, err := cl.GetServiceTicket(name)
 			return ticket{tkt, key}, err
 		}
 		// Another realm: a cross-realm TGT from our KDC, then the ticket from the server's realm.
-		if tkt, key, ok := a.cl.GetCachedTicket(name); ok {
+		if tkt, key, ok := cl.GetCachedTicket(name); ok {
 			return ticket{tkt, key}, nil
 		}
-		xt, xk, err := a.cl.GetServiceTicket("krbtgt/" + realm)
+		xt, xk, err := cl.GetServiceTicket("krbtgt/" + realm)
 		if err != nil {
-			return ticket{}, err
+			return ticket{}, &trustError{from: a.clientRealm, to: realm, err: err}
 		}
-		_, rep, err := a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
+		_, rep, err := cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
 		if err != nil {
-			return ticket{}, err
+			return ticket{}, &trustError{from: a.clientRealm, to: realm, atTarget: true, err: err}
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	}
 	t, err := valueWithContext(ctx, get)
-	if err != nil && ctx.Err() == nil && a.cl.Credentials.HasKeytab() {
+	if err != nil && ctx.Err() == nil && cl.Credentials.HasKeytab() {
 		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
 		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
 		// than the ticket lifetime): log in again from the keytab and retry once, unless the failure
 		// cannot be the TGT's.
 		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
-			if err = runWithContext(ctx, a.cl.Login); err == nil {
+			if err = runWithContext(ctx, cl.Login); err == nil {
 				t, err = valueWithContext(ctx, get)
 			}
 		}
@@ -239,6 +248,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 			return spn, tkt, key, ae
 		}
 		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf)
+		explainTrust(ae, err)
 		return spn, tkt, key, ae
 	}
 	if !isAES(key.KeyType) {
@@ -360,5 +370,11 @@ func (a *Authenticator) backoff() error {
 // Close stops the TGT renewal, forgets the tickets and ends any backoff wait of its dialers.
 func (a *Authenticator) Close() {
 	a.closeOnce.Do(func() { close(a.done) })
+	a.credMu.Lock()
+	defer a.credMu.Unlock()
+	for _, old := range a.retired {
+		old.Destroy()
+	}
+	a.retired = nil
 	a.cl.Destroy()
 }

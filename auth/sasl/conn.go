@@ -160,7 +160,7 @@ func (a *Authenticator) exchange(rw io.ReadWriter, member, spn string, tkt messa
 		}
 		return ae
 	}
-	tok, err := g.start(a.cl, tkt, key)
+	tok, err := g.start(a.krb(), tkt, key)
 	if err != nil {
 		return fail("GSSAPI", "could not build the initial token", "", 0, err, true)
 	}

@@ -1,0 +1,102 @@
+package sasl
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
+)
+
+// credFile identifies one version of the keytab or ticket cache file a login came from: a file
+// replaced (rename), rewritten (kinit, kinit -R) or touched has another stamp.
+type credFile struct {
+	path    string
+	modTime time.Time
+	size    int64
+	inode   uint64
+	bad     bool // this version did not load; it is not tried again until the file changes
+}
+
+func (f credFile) same(o credFile) bool {
+	return f.path == o.path && f.modTime.Equal(o.modTime) && f.size == o.size && f.inode == o.inode
+}
+
+// stampCredFile stamps the file a source logs in from (zero for none).
+func stampCredFile(s source) credFile {
+	path := s.keytab
+	if path == "" {
+		path = s.ccache
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return credFile{path: path}
+	}
+	f := credFile{path: path, modTime: st.ModTime(), size: st.Size()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		f.inode = sys.Ino
+	}
+	return f
+}
+
+// krb returns the current gokrb5 client: the one loaded from the newest usable version of the
+// keytab or ticket cache file.
+func (a *Authenticator) krb() *krbclient.Client {
+	a.credMu.Lock()
+	defer a.credMu.Unlock()
+	return a.cl
+}
+
+// reloadIfChanged runs before every login and service-ticket fetch. When the keytab or ticket
+// cache file has changed since it was loaded — a keytab replaced with new keys, a ticket cache
+// renewed or replaced by an external kinit or kinit -R — it loads the new version and switches to
+// it, so that a long-running client never needs a restart to pick up rotated credentials. A new
+// keytab is used only once the KDC has accepted it (a login with it); a version that does not load
+// or log in (half-written, another principal, RC4 only, keys the KDC does not know yet) keeps the
+// last good credentials and is logged with the reason, once per version.
+func (a *Authenticator) reloadIfChanged(ctx context.Context) {
+	now := stampCredFile(a.src)
+	a.credMu.Lock()
+	prev := a.loaded
+	a.credMu.Unlock()
+	if now.same(prev) || now.modTime.IsZero() {
+		return // unchanged, or gone for now (a rename in progress): keep what works
+	}
+	cl, full, err := newKrbClient(a.src)
+	if err == nil && full != a.clientPrincipal {
+		cl.Destroy()
+		err = fmt.Errorf("%w: it now holds credentials of %s, not %s", ErrLogin, full, a.clientPrincipal)
+	}
+	if err == nil && a.src.keytab != "" {
+		lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
+		err = runWithContext(lctx, cl.Login)
+		cancel()
+		if err != nil {
+			cl.Destroy()
+			if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf); lctx.Err() != nil || kind == ErrKDCUnreachable {
+				return // try this version again at the next login or ticket fetch
+			}
+		}
+	}
+	if err != nil {
+		a.log.Warn("the credentials file changed but the new version cannot be used; keeping the previous credentials",
+			"file", now.path, "modified", now.modTime.UTC().Format(time.RFC3339), "error", firstLine(err.Error()))
+		// Remember the version as bad, so that every dial does not try it again.
+		now.bad = true
+		a.credMu.Lock()
+		a.loaded = now
+		a.credMu.Unlock()
+		return
+	}
+	a.credMu.Lock()
+	for _, old := range a.retired {
+		old.Destroy()
+	}
+	// The old client may still be in use by a dial in progress: destroyed at the next reload.
+	a.retired = []*krbclient.Client{a.cl}
+	a.cl, a.loaded = cl, now
+	a.credMu.Unlock()
+	a.log.Info("credentials reloaded from the changed file", "file", now.path, "modified", now.modTime.UTC().Format(time.RFC3339))
+}
