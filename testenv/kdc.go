@@ -378,6 +378,22 @@ func (k *KDC) RandomizeKey(ctx context.Context, name string) error {
 	return err
 }
 
+// SetPassword gives a principal keys derived from password, with the next key version. Setting
+// the same password twice keeps the keys and raises the kvno — what makes a keytab's kvno older
+// than the KDC's while its keys still work. The password goes to kadmin (or Samba) on standard
+// input only.
+func (k *KDC) SetPassword(ctx context.Context, name, password string) error {
+	if k.ad != nil {
+		account := k.ad.Account(name)
+		if account == "" {
+			return fmt.Errorf("testenv: %s has no account in domain %s", name, k.Realm)
+		}
+		return k.ad.admin(ctx, adminOp{Op: "setpassword", Account: account, Password: password})
+	}
+	_, err := k.kadmin(ctx, "cpw -pw "+password+" "+k.Principal(name))
+	return err
+}
+
 // Stop stops the KDC process but keeps its database: Start brings it back on the same port.
 // Used to test "KDC unreachable".
 func (k *KDC) Stop() error {

@@ -65,6 +65,7 @@ type Authenticator struct {
 	credMu  sync.Mutex
 	cl      *krbclient.Client   // the current gokrb5 client (see krb)
 	loaded  credFile            // the keytab or ticket cache file cl was loaded from
+	info    CredentialInfo      // what Credentials reports
 	retired []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
 }
 
@@ -85,6 +86,7 @@ func New(cfg Config) (*Authenticator, error) {
 	a := &Authenticator{cfg: cfg, src: src, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
 		spns: map[string]string{}, done: make(chan struct{})}
 	a.loaded = stampCredFile(src)
+	a.info = readCredInfo(src, full, a.loaded)
 	_, a.clientRealm = splitPrincipal(full, "")
 	a.kdcs = describeKDCs(cl, a.clientRealm)
 	switch {
@@ -139,12 +141,23 @@ func (a *Authenticator) Login(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
+	if a.loginStaleKVNO(ctx, err) {
+		return nil
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: logging in %s at the %s (from %s): no answer: %w. Fix: check that the KDC is running and reachable from this host",
 			ErrKDCUnreachable, a.clientPrincipal, a.kdcs, a.krb5conf, ctx.Err())
 	}
 	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
-	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
+	from := a.source
+	if c := a.Credentials(); c.File != "" {
+		from = c.String() // the file's key version and date: a stale keytab is recognised by them
+	}
+	if m := kvnoMissing.FindStringSubmatch(err.Error()); m != nil {
+		reason = "the KDC answered with key version " + m[1] + ", which the keytab does not hold: the principal's keys changed after the keytab was written"
+		fix = "export the current keys of " + a.clientPrincipal + " into the keytab again"
+	}
+	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, from, reason, fix)
 }
 
 // describeKDCs names the KDCs krb5.conf lists for realm, for messages.
@@ -236,6 +249,9 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
 			if err = runWithContext(ctx, cl.Login); err == nil {
 				t, err = valueWithContext(ctx, get)
+			} else if a.loginStaleKVNO(ctx, err) {
+				cl = a.krb()
+				t, err = valueWithContext(ctx, get)
 			}
 		}
 	}
@@ -249,6 +265,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		}
 		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf)
 		explainTrust(ae, err)
+		a.explainExpiredCache(ae)
 		return spn, tkt, key, ae
 	}
 	if !isAES(key.KeyType) {

@@ -69,13 +69,20 @@ func (a *Authenticator) reloadIfChanged(ctx context.Context) {
 		cl.Destroy()
 		err = fmt.Errorf("%w: it now holds credentials of %s, not %s", ErrLogin, full, a.clientPrincipal)
 	}
+	kdcKVNO := 0
 	if err == nil && a.src.keytab != "" {
 		lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 		err = runWithContext(lctx, cl.Login)
+		timedOut := lctx.Err() != nil
 		cancel()
 		if err != nil {
 			cl.Destroy()
-			if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf); lctx.Err() != nil || kind == ErrKDCUnreachable {
+			if ncl, n, ok := a.loginNewerKVNO(ctx, err); ok {
+				cl, kdcKVNO, err = ncl, n, nil
+			}
+		}
+		if err != nil {
+			if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf); timedOut || kind == ErrKDCUnreachable {
 				return // try this version again at the next login or ticket fetch
 			}
 		}
@@ -96,7 +103,47 @@ func (a *Authenticator) reloadIfChanged(ctx context.Context) {
 	}
 	// The old client may still be in use by a dial in progress: destroyed at the next reload.
 	a.retired = []*krbclient.Client{a.cl}
+	reloads := a.info.Reloads + 1
 	a.cl, a.loaded = cl, now
+	a.info = readCredInfo(a.src, a.clientPrincipal, now)
+	a.info.Reloads, a.info.KDCKVNO = reloads, kdcKVNO
+	info := a.info
 	a.credMu.Unlock()
 	a.log.Info("credentials reloaded from the changed file", "file", now.path, "modified", now.modTime.UTC().Format(time.RFC3339))
+	if kdcKVNO != 0 {
+		a.log.Warn(staleKeytabWarning(info, a.clientPrincipal))
+	}
+}
+
+// loginStaleKVNO retries a failed login whose keytab lacks the KDC's key version with the same
+// keys under that version (see loginNewerKVNO), and switches to that client when it works.
+func (a *Authenticator) loginStaleKVNO(ctx context.Context, err error) bool {
+	cl, kdcKVNO, ok := a.loginNewerKVNO(ctx, err)
+	if !ok {
+		return false
+	}
+	a.credMu.Lock()
+	a.retired = append(a.retired, a.cl)
+	a.cl = cl
+	a.info.KDCKVNO = kdcKVNO
+	info := a.info
+	a.credMu.Unlock()
+	a.log.Warn(staleKeytabWarning(info, a.clientPrincipal))
+	return true
+}
+
+// explainExpiredCache names the ticket cache and the date its TGT ended when a ticket fetch failed
+// after it. That is not permanent: an external kinit or kinit -R rewrites the cache, and the next
+// attempt loads it.
+func (a *Authenticator) explainExpiredCache(ae *AuthError) {
+	c := a.Credentials()
+	if a.src.ccache == "" || c.TGTEnd.IsZero() || time.Now().Before(c.TGTEnd) || ae.Kind == ErrKDCUnreachable {
+		return
+	}
+	ae.Reason = fmt.Sprintf("the TGT of %s in ticket cache %s expired at %s", a.clientPrincipal, c.File, c.TGTEnd.UTC().Format(time.RFC3339))
+	if !c.RenewTill.IsZero() && c.RenewTill.After(c.TGTEnd) {
+		ae.Reason += fmt.Sprintf(" (renewable until %s, but nothing renewed it in time)", c.RenewTill.UTC().Format(time.RFC3339))
+	}
+	ae.Fix = "renew the cache before the TGT ends (kinit -R from cron or k5start), or run kinit again: the client reloads the cache when it changes; a keytab login renews itself"
+	ae.Kind, ae.Permanent = ErrLogin, false
 }
