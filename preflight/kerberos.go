@@ -150,7 +150,8 @@ func (r *run) login(ctx context.Context) Result {
 	if err := a.Login(ctx); err != nil {
 		return loginFailure(err)
 	}
-	return Result{Name: CheckLogin, Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+	res := Result{Name: CheckLogin, Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+	return credentialWarnings(ctx, a, r.cfg.SessionTimeout, res)
 }
 
 func loginFailure(err error) Result {
