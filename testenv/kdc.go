@@ -311,8 +311,7 @@ func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
 
 // Keytab writes the current keys of the principals (AES only) into a new keytab file under the KDC's
 // folder and returns its path. The keys are not changed, so several keytabs of one principal agree.
-// A domain controller exports what it holds (samba-tool domain exportkeytab): under AD's defaults,
-// only an RC4 key for an SPN.
+// A domain controller exports what it holds (samba-tool domain exportkeytab).
 func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) {
 	k.mu.Lock()
 	k.keytabSeq++

@@ -44,7 +44,9 @@ type ADOptions struct {
 	// AES makes AES128+AES256 the domain's default for accounts without
 	// msDS-SupportedEncryptionTypes (`kdc default domain supported enctypes = 24` in smb.conf).
 	// Without it the domain has AD's defaults: an SPN on a user account gets RC4 service tickets
-	// (with an AES session key), and its exported keytab holds only an RC4 key.
+	// (with an AES session key), which a JDK server refuses. (exportkeytab for an SPN that is not
+	// also the account's UPN then writes an RC4 key only; testenv's SPN accounts have the SPN as UPN,
+	// so their keytabs hold the account's AES keys too — the tickets are RC4 all the same.)
 	AES bool
 	// Principals are created when the DC starts (see KDC.AddPrincipals): a name without "/" is a
 	// user account; "service/host" is an SPN on a service account of its own.
@@ -404,8 +406,7 @@ func (ad *AD) freeAccount(base string, pending map[string]string) string {
 }
 
 // keytab exports the keys of the principals as samba-tool domain exportkeytab does: what the
-// domain holds for them; for an SPN, the keys of its account under the SPN's name (only RC4 under
-// AD's defaults; AES once the account or the domain supports it).
+// domain holds for them; for an SPN, the keys of its account under the SPN's name.
 func (ad *AD) keytab(ctx context.Context, path string, principals ...string) error {
 	ops := make([]adminOp, 0, len(principals))
 	for _, p := range principals {
