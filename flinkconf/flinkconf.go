@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -28,7 +27,7 @@ type Conf struct {
 	Nested bool
 	values map[string]string
 	// parseWarnings are lines the flat parser skipped, as Flink would.
-	parseWarnings []string
+	parseWarnings []Warning
 }
 
 // Load reads path: config.yaml as nested YAML, flink-conf.yaml with Flink's flat rules; any other
@@ -70,17 +69,23 @@ func ParseFlat(b []byte) *Conf {
 		}
 		k, v, ok := strings.Cut(conf, ": ")
 		if !ok {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has no \": \"; Flink skips it", i+1, conf))
+			c.skipped(i+1, conf, "has no \": \"")
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "" || v == "" {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has an empty key or value; Flink skips it", i+1, conf))
+			c.skipped(i+1, conf, "has an empty key or value")
 			continue
 		}
 		c.values[k] = v
 	}
 	return c
+}
+
+// skipped records a line Flink's flat parser skips.
+func (c *Conf) skipped(line int, text, why string) {
+	c.parseWarnings = append(c.parseWarnings, Warning{Message: fmt.Sprintf("line %d: %q %s, so Flink skips it", line, text, why),
+		Fix: `write it as "key: value" (a colon and a space between them), or remove it`})
 }
 
 // ParseNested parses standard YAML (config.yaml) and flattens nested maps with dots; lists become
@@ -199,12 +204,4 @@ func splitArgs(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-func parseBool(key, v string) (bool, error) {
-	b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(v)))
-	if err != nil {
-		return false, fmt.Errorf("%w: %s: %q is not true or false", ErrConf, key, v)
-	}
-	return b, nil
 }

@@ -34,8 +34,7 @@ func resultOf(rep *Report, name, member string) (Result, bool) {
 
 // Against an Active Directory domain with its defaults, the SPN's tickets are RC4: service-ticket
 // fails before connecting, naming the encryption type, that the Java server refuses it, and how to
-// get AES on AD; the server then indeed answers AuthFailed. The SPN whose account was given AES
-// passes every check.
+// get AES on AD. The SPN whose account was given AES passes every check.
 func TestServiceTicketNamesWeakADTickets(t *testing.T) {
 	testEnv.Require(t)
 	rc4 := env.zks[zkRC4].Members[0].Addr()
@@ -56,7 +55,8 @@ func TestServiceTicketNamesWeakADTickets(t *testing.T) {
 			t.Errorf("service-ticket fix lacks %q: %s", want, st.Fix)
 		}
 	}
-	if s, _ := resultOf(rep, CheckSASL, rc4); s.Status != Fail || !strings.Contains(s.Message, "AUTH_FAILED") || !strings.Contains(s.Fix, "msDS-SupportedEncryptionTypes") {
+	// sasl needs service-ticket: it is skipped (the AuthFailed it would meet is sasl's own test).
+	if s, _ := resultOf(rep, CheckSASL, rc4); s.Status != Skip {
 		t.Errorf("sasl against the RC4 SPN: %+v", s)
 	}
 

@@ -62,11 +62,12 @@ type Authenticator struct {
 
 	weakWarned sync.Map // member → struct{}: a non-AES ticket was logged once
 
-	credMu  sync.Mutex
-	cl      *krbclient.Client   // the current gokrb5 client (see krb)
-	loaded  credFile            // the keytab or ticket cache file cl was loaded from
-	info    CredentialInfo      // what Credentials reports
-	retired []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
+	reloadMu sync.Mutex // one reload at a time
+	credMu   sync.Mutex
+	cl       *krbclient.Client   // the current gokrb5 client (see krb)
+	loaded   credFile            // the keytab or ticket cache file cl was loaded from
+	info     CredentialInfo      // what Credentials reports
+	retired  []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -132,7 +133,8 @@ func (a *Authenticator) exchangeTimeout() time.Duration {
 
 // Login obtains a TGT from the KDC (keytab) or checks the ticket cache's TGT. With a keytab, gokrb5
 // then renews the TGT before it expires, logging in again from the keytab when it can no longer be
-// renewed. Failures wrap ErrLogin, ErrKDCUnreachable or ErrWeakEnctype and say what to do.
+// renewed. Failures are a *LoginError, which wraps ErrLogin, ErrKDCUnreachable or ErrWeakEnctype and
+// says what to do.
 func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
@@ -145,8 +147,9 @@ func (a *Authenticator) Login(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: logging in %s at the %s (from %s): no answer: %w. Fix: check that the KDC is running and reachable from this host",
-			ErrKDCUnreachable, a.clientPrincipal, a.kdcs, a.krb5conf, ctx.Err())
+		return &LoginError{Principal: a.clientPrincipal, From: "at the " + a.kdcs + " (from " + a.krb5conf + ")",
+			Reason: "no answer: " + ctx.Err().Error(), Fix: "check that the KDC is running and reachable from this host",
+			Kind: ErrKDCUnreachable, Err: ctx.Err()}
 	}
 	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
 	from := a.source
@@ -157,7 +160,7 @@ func (a *Authenticator) Login(ctx context.Context) error {
 		reason = "the KDC answered with key version " + m[1] + ", which the keytab does not hold: the principal's keys changed after the keytab was written"
 		fix = "export the current keys of " + a.clientPrincipal + " into the keytab again"
 	}
-	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, from, reason, fix)
+	return &LoginError{Principal: a.clientPrincipal, From: "from " + from, Reason: reason, Fix: fix, Kind: sentinel, Err: err}
 }
 
 // describeKDCs names the KDCs krb5.conf lists for realm, for messages.

@@ -57,6 +57,8 @@ func (a *Authenticator) krb() *krbclient.Client {
 // or log in (half-written, another principal, RC4 only, keys the KDC does not know yet) keeps the
 // last good credentials and is logged with the reason, once per version.
 func (a *Authenticator) reloadIfChanged(ctx context.Context) {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	now := stampCredFile(a.src)
 	a.credMu.Lock()
 	prev := a.loaded
