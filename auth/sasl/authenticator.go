@@ -83,6 +83,8 @@ type creds struct {
 	loaded   credFile            // the keytab or ticket cache file cl was loaded from
 	info     CredentialInfo      // what Credentials reports
 	retired  []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
+
+	calls sync.WaitGroup // KDC exchanges still running on a goroutine (their caller's context ended): Close waits for them
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -187,7 +189,7 @@ func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
 	a.reloadIfChanged(ctx)
-	err := ctxcall.Err(ctx, a.affirmLogin)
+	err := ctxcall.ErrIn(&a.calls, ctx, a.affirmLogin)
 	if err == nil {
 		return nil
 	}
@@ -290,7 +292,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	}
-	t, err := ctxcall.Value(ctx, get)
+	t, err := ctxcall.In(&a.calls, ctx, get)
 	if err != nil && ctx.Err() == nil && cl.Credentials.HasKeytab() {
 		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
 		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
@@ -298,11 +300,11 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		// cannot be the TGT's.
 		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
-			if err = ctxcall.Err(ctx, func() error { a.loginMu.Lock(); defer a.loginMu.Unlock(); return cl.Login() }); err == nil {
-				t, err = ctxcall.Value(ctx, get)
+			if err = ctxcall.ErrIn(&a.calls, ctx, func() error { a.loginMu.Lock(); defer a.loginMu.Unlock(); return cl.Login() }); err == nil {
+				t, err = ctxcall.In(&a.calls, ctx, get)
 			} else if a.loginStaleKVNO(ctx, err) {
 				cl = a.krb()
-				t, err = ctxcall.Value(ctx, get)
+				t, err = ctxcall.In(&a.calls, ctx, get)
 			}
 		}
 	}
@@ -436,12 +438,16 @@ func (a *Authenticator) backoff() error {
 }
 
 // Close ends any backoff wait of its dialers; on the root (what New returned, not a Fork) it also
-// stops the TGT renewal and forgets the tickets.
+// stops the TGT renewal and forgets the tickets, after waiting for any KDC exchange whose caller's
+// context ended while it ran (each is bounded by the KDC timeout).
 func (a *Authenticator) Close() {
 	a.closeOnce.Do(func() { close(a.done) })
 	if !a.root {
 		return
 	}
+	// A Login or ticket fetch whose context ended still runs in gokrb5 (bounded by its KDC
+	// timeouts); destroying the client under it would be a data race.
+	a.calls.Wait()
 	a.credMu.Lock()
 	defer a.credMu.Unlock()
 	for _, old := range a.retired {

@@ -127,7 +127,7 @@ func (a *Authenticator) loginNewerKVNO(ctx context.Context, loginErr error) (*kr
 	cl := krbclient.NewWithKeytab(user, realm, relabelled, a.krb().Config, krbclient.DisablePAFXFAST(true))
 	lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	if err := ctxcall.Err(lctx, cl.Login); err != nil {
+	if err := ctxcall.ErrIn(&a.calls, lctx, cl.Login); err != nil {
 		cl.Destroy()
 		return nil, 0, false
 	}
@@ -156,7 +156,7 @@ func (a *Authenticator) KDCKeyVersion(ctx context.Context) (int, error) {
 	cl := a.krb()
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	kvno, err := ctxcall.Value(ctx, func() (int, error) {
+	kvno, err := ctxcall.In(&a.calls, ctx, func() (int, error) {
 		tkt, _, err := cl.GetServiceTicket(name)
 		return tkt.EncPart.KVNO, err
 	})

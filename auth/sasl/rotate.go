@@ -76,7 +76,7 @@ func (a *Authenticator) reloadIfChanged(ctx context.Context) {
 	kdcKVNO := 0
 	if err == nil && a.src.keytab != "" {
 		lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
-		err = ctxcall.Err(lctx, cl.Login)
+		err = ctxcall.ErrIn(&a.calls, lctx, cl.Login)
 		timedOut := lctx.Err() != nil
 		cancel()
 		if err != nil {

@@ -3,13 +3,21 @@
 // error as soon as the context ends.
 package ctxcall
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // Value runs f and returns its result, or ctx's error when ctx ends first; f then finishes in the
 // background and its result is dropped. The result travels only through a channel, so nothing is
 // shared with the caller after Value returns. A context that can never end runs f on the calling
 // goroutine; one that has already ended returns its error without calling f.
-func Value[T any](ctx context.Context, f func() (T, error)) (T, error) {
+func Value[T any](ctx context.Context, f func() (T, error)) (T, error) { return In(nil, ctx, f) }
+
+// In is Value that counts f in wg while it runs on a goroutine of its own (when wg is not nil), so
+// that the owner of what f uses can wait (wg.Wait) for calls abandoned by their callers before it
+// frees it.
+func In[T any](wg *sync.WaitGroup, ctx context.Context, f func() (T, error)) (T, error) {
 	if ctx.Done() == nil {
 		return f()
 	}
@@ -22,7 +30,13 @@ func Value[T any](ctx context.Context, f func() (T, error)) (T, error) {
 		err error
 	}
 	done := make(chan result, 1)
+	if wg != nil {
+		wg.Add(1)
+	}
 	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
 		v, err := f()
 		done <- result{v, err}
 	}()
@@ -34,8 +48,11 @@ func Value[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	}
 }
 
-// Err is Value for a call that returns only an error.
-func Err(ctx context.Context, f func() error) error {
-	_, err := Value(ctx, func() (struct{}, error) { return struct{}{}, f() })
+// ErrIn is In for a call that returns only an error.
+func ErrIn(wg *sync.WaitGroup, ctx context.Context, f func() error) error {
+	_, err := In(wg, ctx, func() (struct{}, error) { return struct{}{}, f() })
 	return err
 }
+
+// Err is Value for a call that returns only an error.
+func Err(ctx context.Context, f func() error) error { return ErrIn(nil, ctx, f) }
