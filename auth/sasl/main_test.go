@@ -31,6 +31,7 @@ const (
 	zk34      = "3.4"          // SASL on 3.4.13
 	zk38TLS   = "3.8-tls"      // SASL + TLS (secure port only, clientAuth=need)
 	zk38NoSAS = "3.8-nosasl"   // no SASL configured at all
+	zk39      = "3.9"          // SASL enforced + TLS (clientAuth=need) with a plaintext port too
 )
 
 func TestMain(m *testing.M) {
@@ -49,6 +50,8 @@ func TestMain(m *testing.M) {
 			zk34:      {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 			zk38TLS:   {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki}},
 			zk38NoSAS: {},
+			zk39: {Version: testenv.ZK39, SASL: &testenv.SASLServer{KDC: kdc, Enforce: true},
+				TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 		})
 		return err
 	})

@@ -40,6 +40,9 @@ func connect(t testing.TB, a *sasl.Authenticator, z *testenv.ZooKeeper, base zk.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	members := strings.Split(z.ConnectString(), ",")
+	if base != nil && z.SecureConnectString() != "" {
+		members = strings.Split(z.SecureConnectString(), ",")
+	}
 	c, _, err := sasl.Connect(ctx, a, members, 10*time.Second, base)
 	if err != nil {
 		t.Fatalf("sasl.Connect(%s): %v", z.ConnectString(), err)
@@ -53,15 +56,21 @@ func uniquePath(t testing.TB) string {
 	return "/" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + time.Now().Format("150405.000000")
 }
 
-// On every server kind, the session authenticates as the keytab's principal: a creator-only node
-// carries exactly the sasl id of that principal.
+// On every server kind and version, the session authenticates as the keytab's principal: a
+// creator-only node carries exactly the sasl id of that principal (and the x509 id over TLS with a
+// client certificate).
 func TestSessionIdentityIsThePrincipal(t *testing.T) {
 	requireEnv(t)
-	for _, name := range []string{zk38, zk38Enf, zk34, zk38TLS} {
+	for _, tc := range []struct {
+		name, server string
+		tls          bool
+	}{{zk38, zk38, false}, {zk38Enf, zk38Enf, false}, {zk34, zk34, false}, {zk38TLS, zk38TLS, true},
+		{zk39, zk39, false}, {zk39 + "-tls", zk39, true}} {
+		name := tc.name
 		t.Run(name, func(t *testing.T) {
-			z := servers[name]
+			z := servers[tc.server]
 			var base zk.Dialer
-			if name == zk38TLS {
+			if tc.tls {
 				base = tlsDialer(t)
 			}
 			a := newAuth(t, keytabLogin(t, "client"))
@@ -82,7 +91,7 @@ func TestSessionIdentityIsThePrincipal(t *testing.T) {
 			if !slices.Contains(ids, want) {
 				t.Fatalf("ACL ids %v do not contain %s", ids, want)
 			}
-			if name == zk38TLS && !slices.Contains(ids, "x509:"+pki.Client.Subject) {
+			if tc.tls && !slices.Contains(ids, "x509:"+pki.Client.Subject) {
 				t.Errorf("over TLS with a client certificate, ACL ids %v lack the x509 id", ids)
 			}
 			if a.ClientPrincipal() != kdc.Principal("client") {
@@ -349,20 +358,20 @@ func checkErr(t *testing.T, err, sentinel error, mentions []string) {
 
 // After the server rejects the ticket, no request ever reaches it: the zk.Conn is closed and every
 // later dial fails at once with the same error. A plain 3.8 server answers AuthFailed (-115), a
-// SASL-enforcing one SessionClosedRequireSaslAuth (-124).
+// SASL-enforcing 3.8 or 3.9 one SessionClosedRequireSaslAuth (-124).
 func TestAuthFailureLatchesAndClosesSession(t *testing.T) {
 	requireEnv(t)
 	for _, tc := range []struct {
 		server string
 		code   int32
-	}{{zk38, sasl.CodeAuthFailed}, {zk38Enf, sasl.CodeSASLRequired}} {
+	}{{zk38, sasl.CodeAuthFailed}, {zk38Enf, sasl.CodeSASLRequired}, {zk39, sasl.CodeSASLRequired}} {
 		t.Run(tc.server, func(t *testing.T) {
 			cfg := keytabLogin(t, "client")
 			cfg.ServerPrincipal = "notzk/localhost"
 			a := newAuth(t, cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			member := servers[tc.server].ConnectString()
+			member := servers[tc.server].Members[0].PlainAddr()
 			_, _, err := sasl.Connect(ctx, a, []string{member}, 10*time.Second, nil)
 			var ae *sasl.AuthError
 			if !errors.As(err, &ae) || ae.Code != tc.code || !ae.Permanent || ae.Member != member {

@@ -1,10 +1,10 @@
 // Command zk-testenv starts a local kerberized (and optionally TLS) ZooKeeper environment — a real
-// MIT KDC, a PKI and ZooKeeper 3.8 or 3.4 servers — prints shell exports for it, and keeps it up
+// MIT KDC, a PKI and ZooKeeper 3.8, 3.9 or 3.4 servers — prints shell exports for it, and keeps it up
 // until interrupted. It is the test environment of zksecure, for people working by hand.
 //
 // Usage:
 //
-//	zk-testenv up [--version 3.8|3.4] [--members N] [--tls] [--client-auth need|want|none]
+//	zk-testenv up [--version 3.8|3.9|3.4] [--members N] [--tls] [--client-auth need|want|none]
 //	              [--plaintext-port] [--enforce-sasl] [--no-sasl] [--remove-host] [--remove-realm] [--dir DIR]
 //	              [--domain DOMAIN]
 //	zk-testenv demo
@@ -49,12 +49,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := pflag.NewFlagSet("zk-testenv up", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	version := fs.String("version", "3.8", "ZooKeeper version: 3.8 (Debian bookworm) or 3.4 (3.4.13 from bullseye)")
+	version := fs.String("version", "3.8", "ZooKeeper version: 3.8 (Debian bookworm), 3.9 (3.9.3 from trixie) or 3.4 (3.4.13 from bullseye)")
 	members := fs.Int("members", 1, "number of servers (1 = standalone, 3 or 5 = ensemble)")
-	useTLS := fs.Bool("tls", false, "open a TLS client port (3.8 only)")
+	useTLS := fs.Bool("tls", false, "open a TLS client port (3.8 and 3.9)")
 	clientAuth := fs.String("client-auth", "need", "ssl.clientAuth with --tls: need, want or none")
 	plain := fs.Bool("plaintext-port", false, "with --tls, keep the plaintext client port open too")
-	enforce := fs.Bool("enforce-sasl", false, "refuse sessions that do not authenticate with SASL (3.8 only)")
+	enforce := fs.Bool("enforce-sasl", false, "refuse sessions that do not authenticate with SASL (3.8 and 3.9)")
 	noSASL := fs.Bool("no-sasl", false, "start ZooKeeper without Kerberos")
 	removeHost := fs.Bool("remove-host", false, "kerberos.removeHostFromPrincipal=true")
 	removeRealm := fs.Bool("remove-realm", false, "kerberos.removeRealmFromPrincipal=true")
@@ -68,8 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	v := testenv.Version(*version)
-	if v != testenv.ZK38 && v != testenv.ZK34 {
-		fmt.Fprintf(stderr, "zk-testenv: --version %q: want 3.8 or 3.4\n", *version)
+	if v != testenv.ZK38 && v != testenv.ZK34 && v != testenv.ZK39 {
+		fmt.Fprintf(stderr, "zk-testenv: --version %q: want 3.8, 3.9 or 3.4\n", *version)
 		return 2
 	}
 	switch testenv.ClientAuth(*clientAuth) {
