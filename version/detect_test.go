@@ -24,7 +24,7 @@ var (
 	pki        *testenv.PKI
 	zk38, zk34 *testenv.ZooKeeper
 	zk39       *testenv.ZooKeeper // TLS 1.3 only, 3.9.2+'s default
-	testEnv    *testenv.Shared // set up by the first test that needs it
+	testEnv    *testenv.Shared    // set up by the first test that needs it
 	clientTLS  *zktls.Client
 )
 
