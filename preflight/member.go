@@ -68,6 +68,9 @@ func (r *run) member(ctx context.Context, m string) []Result {
 		hs = version.FromConfig(tlsprobe.For(r.tls).Config())
 	}
 	det, derr := version.Detect(ctx, m, hs)
+	r.mu.Lock()
+	r.versions[m] = det.Version
+	r.mu.Unlock()
 	vres := versionResult(det, derr, r.useTLS)
 	if r.useTLS && derr != nil && !errors.Is(derr, version.ErrPlaintextPort) && !errors.Is(derr, version.ErrUnreachable) && !errors.Is(derr, version.ErrNoAnswer) {
 		// The probe handshake itself failed: a refused client certificate, most often.

@@ -20,6 +20,7 @@ import (
 	zktls "github.com/zksecure/zksecure/auth/tls"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/flinkconf"
+	"github.com/zksecure/zksecure/version"
 )
 
 // Stable check names.
@@ -85,6 +86,8 @@ type run struct {
 	mu      sync.Mutex
 	failed  map[string]bool // "name" or "name member" of failed checks
 	members []string
+	// versions are the members' versions as the version check found them (under mu).
+	versions map[string]version.Version
 }
 
 // Run performs every check and returns the report.
@@ -97,7 +100,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &run{opts: opts, cfg: opts.Client, failed: map[string]bool{}, log: opts.Logger}
+	r := &run{opts: opts, cfg: opts.Client, failed: map[string]bool{}, log: opts.Logger, versions: map[string]version.Version{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -57,7 +57,7 @@ func (r *run) session(ctx context.Context) []Result {
 	}
 	defer c.Close()
 	var out []Result
-	ids, err := c.Identities(cctx)
+	ids, how, err := r.identities(cctx, c)
 	if err != nil {
 		msg, fix := splitFix(err.Error(), "grant this identity CREATE on the HA root, or check the root's owner")
 		out = append(out, Result{Name: CheckIdentity, Status: Fail, Message: msg, Fix: fix})
@@ -68,7 +68,7 @@ func (r *run) session(ctx context.Context) []Result {
 		}
 		out = append(out, res)
 	} else {
-		out = append(out, Result{Name: CheckIdentity, Status: Pass, Message: "the servers know this session as " + joinIDs(ids)})
+		out = append(out, Result{Name: CheckIdentity, Status: Pass, Message: "the servers know this session as " + joinIDs(ids) + " (" + how + ")"})
 	}
 	out = append(out, r.identityConsistency(ids, c))
 	out = append(out, r.audit(cctx, c, ids))
