@@ -161,7 +161,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.startOnState()
 	first := c.subscribe()
-	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.List(zk.WithDialer(observeDialer(dialer, setup, &c.hs, c.attemptFailed)),
+	conn, _, err := zk.Connect(members, cfg.SessionTimeout, zkopt.Bounded(zk.WithDialer, observeDialer(dialer, setup, &c.hs, c.attemptFailed), setup,
 		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(c.log)), zk.WithEventCallback(c.onZKEvent))...)
 	if err != nil {
 		c.shutdown()

@@ -8,13 +8,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // ErrConf wraps errors in reading or interpreting a Flink configuration.
@@ -34,7 +35,7 @@ type Conf struct {
 // Load reads path: config.yaml as nested YAML, flink-conf.yaml with Flink's flat rules; any other
 // name is read as nested YAML when it parses as such and has nested maps, else as flat.
 func Load(path string) (*Conf, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, "Flink configuration", bounded.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConf, err)
 	}

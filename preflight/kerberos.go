@@ -16,6 +16,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/zksecure/zksecure/auth/sasl"
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // kerberos runs krb5-conf, kdc-reach, clock-skew and login.
@@ -25,7 +26,7 @@ func (r *run) kerberos(ctx context.Context) []Result {
 	}
 	var out []Result
 	path := sasl.Krb5ConfPath(r.cfg.Kerberos.Login.Krb5Conf)
-	cfg, err := krbconfig.Load(path)
+	cfg, err := loadKrb5Conf(path)
 	if err != nil {
 		return []Result{{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
 			Fix: "point --krb5-conf (or KRB5_CONFIG, -Djava.security.krb5.conf) at a readable krb5.conf"},
@@ -170,4 +171,13 @@ func loginFailure(err error) Result {
 		}
 	}
 	return res
+}
+
+// loadKrb5Conf reads a krb5.conf within bounded.Config, as the login does.
+func loadKrb5Conf(path string) (*krbconfig.Config, error) {
+	b, err := bounded.ReadFile(path, "krb5.conf", bounded.Config)
+	if err != nil {
+		return nil, err
+	}
+	return krbconfig.NewFromString(string(b))
 }

@@ -15,6 +15,7 @@ import (
 	zktls "github.com/zksecure/zksecure/auth/tls"
 	"github.com/zksecure/zksecure/internal/hostprovider"
 	"github.com/zksecure/zksecure/internal/tlsprobe"
+	"github.com/zksecure/zksecure/internal/zkopt"
 	"github.com/zksecure/zksecure/version"
 )
 
@@ -272,8 +273,8 @@ func (r *run) plainSession(ctx context.Context, m string, base zk.Dialer) Result
 	if base == nil {
 		base = net.DialTimeout
 	}
-	c, ev, err := zk.Connect([]string{m}, 10*time.Second, zk.WithDialer(base), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false),
-		zk.WithLogger(discardZK{}))
+	c, ev, err := zk.Connect([]string{m}, 10*time.Second, zkopt.Bounded(zk.WithDialer, base, 10*time.Second,
+		zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false), zk.WithLogger(discardZK{}))...)
 	if err != nil {
 		return Result{Name: CheckSASL, Status: Fail, Message: err.Error(), Fix: "check the member address"}
 	}

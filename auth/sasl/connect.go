@@ -57,7 +57,9 @@ func Connect(ctx context.Context, a *Authenticator, members []string, sessionTim
 			go c.Close() // not from go-zookeeper's own goroutine, which Close waits for
 		}
 	})
-	all := zkopt.List(zk.WithDialer(a.Dialer(base)), opts...)
+	// Every connection: the ConnectResponse within the Java client's connect timeout (the session
+	// timeout divided among the members), no frame beyond zkopt.MaxBuffer.
+	all := zkopt.Bounded(zk.WithDialer, a.Dialer(base), sessionTimeout/time.Duration(len(members)), opts...)
 	all = append(all, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(a.log)))
 	c, events, err := zk.Connect(members, sessionTimeout, all...)
 	if err != nil {

@@ -3,9 +3,10 @@ package sasl
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // Krb5LoginModule is the JAAS login module whose options zksecure reads.
@@ -32,7 +33,7 @@ var ErrJAAS = errors.New("sasl: JAAS configuration")
 
 // LoadJAAS reads and parses a JAAS file (the file java.security.auth.login.config names).
 func LoadJAAS(path string) (*JAASConfig, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, "JAAS file", bounded.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJAAS, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"strings"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 var (
@@ -128,7 +130,7 @@ func (p password) get() ([]byte, error) {
 func (p password) optional() ([]byte, error) {
 	switch {
 	case p.file != "":
-		b, err := os.ReadFile(p.file)
+		b, err := bounded.ReadFile(p.file, p.what+" password file", bounded.Password)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s password file: %w", ErrConfig, p.what, err)
 		}

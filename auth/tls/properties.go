@@ -3,11 +3,12 @@ package zktls
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // ParseProperties parses the java.util.Properties text format: key=value, key: value or "key value";
@@ -125,7 +126,7 @@ type Properties struct {
 // zookeeper.ssl.protocol, zookeeper.ssl.enabledProtocols and zookeeper.ssl.ciphersuites. Keys may also
 // be given without the "zookeeper." prefix. Passwords become Secrets, never printed.
 func LoadProperties(path string) (*Properties, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, "client properties file", bounded.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: client properties: %w", ErrConfig, err)
 	}
