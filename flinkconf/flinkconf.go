@@ -69,19 +69,39 @@ func ParseFlat(b []byte) *Conf {
 		if conf == "" {
 			continue
 		}
+		// A skipped line is never quoted: it may hold a secret (a password key missing its space).
 		k, v, ok := strings.Cut(conf, ": ")
 		if !ok {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has no \": \"; Flink skips it", i+1, conf))
+			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d%s has no \": \" (key, colon, space, value); Flink skips it", i+1, keyOf(conf)))
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "" || v == "" {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d: %q has an empty key or value; Flink skips it", i+1, conf))
+			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d%s has an empty key or value; Flink skips it", i+1, keyOf(k)))
 			continue
 		}
 		c.values[k] = v
 	}
 	return c
+}
+
+// keyOf names the Flink key a malformed line starts with — " (key a.b.c)" — when it starts with
+// something shaped like one (dotted, before a ':' or '=' or the end); else "". Nothing after the key
+// is ever shown.
+func keyOf(line string) string {
+	k := line
+	if i := strings.IndexAny(line, ":= \t"); i >= 0 {
+		k = line[:i]
+	}
+	if !strings.Contains(k, ".") || len(k) > 200 {
+		return ""
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return " (key " + k + ")"
 }
 
 // ParseNested parses standard YAML (config.yaml) and flattens nested maps with dots; lists become

@@ -164,7 +164,11 @@ func (c Config) Load() (*Client, error) {
 	if err := cp.check(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, min: c.MinVersion}
+	// The loaded Client keeps no password: the key is decrypted below, and a Client printed with %v
+	// or %+v (its cfg is unexported, so Secret's redaction cannot run) must not show one.
+	kept := c
+	kept.KeyPassword, kept.CAPassword = "", ""
+	cl := &Client{cfg: kept, min: c.MinVersion}
 	if cl.min == 0 {
 		cl.min = tls.VersionTLS12
 	}
