@@ -7,9 +7,9 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: demo test deps check build bench soak fuzz
 
-## demo: install what is needed, start a local kerberized ZooKeeper (testenv) and check it end to end
+## demo: install what is needed, start a local kerberized TLS ZooKeeper (testenv) and run zk-secure-check's checks on it
 demo: deps
-	$(GO) run ./cmd/zk-secure-check --testenv
+	$(GO) run ./cmd/zk-testenv demo
 
 ## test: install what is needed and run the whole test suite against real servers
 test: deps check

@@ -103,7 +103,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	members := make([]string, len(cfg.Members))
 	for i, m := range cfg.Members {
 		members[i], _ = NormalizeMember(m)

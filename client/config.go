@@ -97,8 +97,9 @@ type Config struct {
 // ErrConfig wraps configuration errors; the message names the field.
 var ErrConfig = errors.New("client: configuration")
 
-// withDefaults returns a copy with every zero field set to its default.
-func (c Config) withDefaults() Config {
+// WithDefaults returns a copy with every zero field set to its documented default (Logger to
+// slog.Default()): the configuration Connect uses. It is the one place the defaults are filled in.
+func (c Config) WithDefaults() Config {
 	if c.Root == "" {
 		c.Root = DefaultRoot
 	}
@@ -135,7 +136,7 @@ func (c Config) withDefaults() Config {
 // Validate checks the configuration without touching files or the network; the error names the
 // offending field.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c = c.WithDefaults()
 	// bad names the field; format may use %w for a cause.
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%w: %s: "+format, append([]any{ErrConfig, field}, args...)...)
@@ -190,6 +191,18 @@ func (c Config) Validate() error {
 			ErrConfig, c.ACL, acl.ErrNoIdentity)
 	}
 	return nil
+}
+
+// SplitMembers splits a connect string ("zk1:2181, zk2:2181,...", as in
+// high-availability.zookeeper.quorum) into its members, dropping empty ones.
+func SplitMembers(connectString string) []string {
+	var out []string
+	for _, m := range strings.Split(connectString, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // NormalizeMember returns a member as "host:port", adding ZooKeeper's default port 2181; the host is

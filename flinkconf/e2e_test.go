@@ -40,7 +40,7 @@ func TestFlinkConfConnectsToKerberizedZooKeeper(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(r.Warnings) > 0 {
-		t.Errorf("warnings: %q", r.Warnings)
+		t.Errorf("warnings: %v", r.Warnings)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -32,13 +32,34 @@ security.kerberos.login.contexts: Client
 	fmt.Println(r.Config.ClusterID, r.Config.SessionTimeout)
 	fmt.Println(r.Config.SASL, r.Config.Kerberos.Login.Principal)
 	fmt.Println("tolerate suspended connections:", r.Election.TolerateSuspendedConnections)
-	fmt.Println("warnings:", len(r.Warnings)) // each a sentence with its fix
+	fmt.Println("warnings:", len(r.Warnings)) // each with its Key, Message and Fix
 	// Output:
 	// zookeeper [zk1.example.com:2181 zk2.example.com:2181 zk3.example.com:2181]
 	// /analytics 30s
 	// kerberos flink/jm1.example.com@EXAMPLE.COM
 	// tolerate suspended connections: true
 	// warnings: 0
+}
+
+// Likely mistakes are warnings: the key, what is wrong, and the fix.
+func ExampleWarning() {
+	conf := flinkconf.ParseFlat([]byte(`
+high-availability.type: zookeeper
+high-availability.storageDir: hdfs:///flink/ha/
+high-availability.zookeeper.quorum: zk1:2181
+high-availability.zookeeper.client.sesion-timeout: 30 s
+`))
+	r, err := conf.ClientConfig(flinkconf.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range r.Warnings {
+		fmt.Println(w.Key)
+		fmt.Println(w.Fix)
+	}
+	// Output:
+	// high-availability.zookeeper.client.sesion-timeout
+	// did you mean high-availability.zookeeper.client.session-timeout? Rename the key
 }
 
 // Load a Flink configuration file, connect and run for leadership with the policy it sets. The

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -29,7 +28,7 @@ type Conf struct {
 	Nested bool
 	values map[string]string
 	// parseWarnings are lines the flat parser skipped, as Flink would.
-	parseWarnings []string
+	parseWarnings []Warning
 }
 
 // Load reads path: config.yaml as nested YAML, flink-conf.yaml with Flink's flat rules; any other
@@ -72,12 +71,12 @@ func ParseFlat(b []byte) *Conf {
 		// A skipped line is never quoted: it may hold a secret (a password key missing its space).
 		k, v, ok := strings.Cut(conf, ": ")
 		if !ok {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d%s has no \": \" (key, colon, space, value); Flink skips it", i+1, keyOf(conf)))
+			c.skipped(i+1, conf, "has no \": \" (key, colon, space, value)")
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "" || v == "" {
-			c.parseWarnings = append(c.parseWarnings, fmt.Sprintf("line %d%s has an empty key or value; Flink skips it", i+1, keyOf(k)))
+			c.skipped(i+1, k, "has an empty key or value")
 			continue
 		}
 		c.values[k] = v
@@ -85,9 +84,20 @@ func ParseFlat(b []byte) *Conf {
 	return c
 }
 
-// keyOf names the Flink key a malformed line starts with — " (key a.b.c)" — when it starts with
-// something shaped like one (dotted, before a ':' or '=' or the end); else "". Nothing after the key
-// is ever shown.
+// skipped records a line Flink's flat parser skips. The line is named by its number (and its key
+// when it starts with one), never quoted: it may hold a secret (a password key missing its space).
+func (c *Conf) skipped(line int, text, why string) {
+	key := keyOf(text)
+	where := fmt.Sprintf("line %d", line)
+	if key != "" {
+		where += " (key " + key + ")"
+	}
+	c.parseWarnings = append(c.parseWarnings, Warning{Key: key, Message: fmt.Sprintf("%s %s, so Flink skips it", where, why),
+		Fix: `write it as "key: value" (a colon and a space between them), or remove it`})
+}
+
+// keyOf returns the Flink key a malformed line starts with, when it starts with something shaped
+// like one (dotted, before a ':' or '=' or the end); else "". Nothing after the key is ever shown.
 func keyOf(line string) string {
 	k := line
 	if i := strings.IndexAny(line, ":= \t"); i >= 0 {
@@ -101,7 +111,7 @@ func keyOf(line string) string {
 			return ""
 		}
 	}
-	return " (key " + k + ")"
+	return k
 }
 
 // ParseNested parses standard YAML (config.yaml) and flattens nested maps with dots; lists become
@@ -220,12 +230,4 @@ func splitArgs(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-func parseBool(key, v string) (bool, error) {
-	b, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(v)))
-	if err != nil {
-		return false, fmt.Errorf("%w: %s: %q is not true or false", ErrConf, key, v)
-	}
-	return b, nil
 }

@@ -43,7 +43,7 @@ func TestFlatFlinkConf(t *testing.T) {
 	if cfg.Kerberos.ServerPrincipal != "zookeeper/zk.example.com@EXAMPLE.COM" || cfg.Kerberos.Login.Krb5Conf != "/etc/krb5.conf" {
 		t.Errorf("JVM properties not applied: %+v", cfg.Kerberos)
 	}
-	joined := strings.Join(r.Warnings, "\n")
+	joined := joinWarnings(r.Warnings)
 	for _, w := range []string{"did you mean high-availability.zookeeper.quorum", "line 22 has no \": \""} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("warnings %q lack %q", r.Warnings, w)
@@ -52,6 +52,15 @@ func TestFlatFlinkConf(t *testing.T) {
 	// A skipped line is named by its number, never quoted: it may hold a secret.
 	if strings.Contains(joined, "this line has no separator") {
 		t.Errorf("warnings quote a skipped line: %q", r.Warnings)
+	}
+	// Each warning names its key (a skipped line has none) and carries its fix apart from the message.
+	for _, w := range r.Warnings {
+		if w.Fix == "" || w.Message == "" || (w.Key == "" && !strings.HasPrefix(w.Message, "line ")) {
+			t.Errorf("warning without key, message or fix: %+v", w)
+		}
+	}
+	if w := r.Warnings[len(r.Warnings)-1]; w.Key != "high-availability.zookeeper.quorom" || !strings.Contains(w.Fix, "high-availability.zookeeper.quorum") {
+		t.Errorf("the misspelled key's warning is %+v, want Key the misspelling and the right key in Fix", w)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("mapped config does not validate: %v", err)
@@ -114,7 +123,7 @@ func TestKerberosDecisions(t *testing.T) {
 		if r.Config.SASL != tc.sasl {
 			t.Errorf("%s: SASL %s, want %s", tc.name, r.Config.SASL, tc.sasl)
 		}
-		joined := strings.Join(r.Warnings, "\n")
+		joined := joinWarnings(r.Warnings)
 		if tc.warn != "" && !strings.Contains(joined, tc.warn) {
 			t.Errorf("%s: warnings %q lack %q", tc.name, r.Warnings, tc.warn)
 		}
@@ -132,6 +141,38 @@ func TestKerberosDecisions(t *testing.T) {
 		if _, err := ParseFlat([]byte(bad)).ClientConfig(Options{}); !errors.Is(err, ErrConf) {
 			t.Errorf("%q: err = %v, want ErrConf", bad, err)
 		}
+	}
+}
+
+func joinWarnings(ws []Warning) string {
+	var lines []string
+	for _, w := range ws {
+		lines = append(lines, w.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The JVM properties of env.java.opts* map onto the Kerberos settings; a Flink key wins over the
+// property that means the same.
+func TestJVMPropertiesAndFlinkKeysWin(t *testing.T) {
+	conf := "high-availability.zookeeper.quorum: zk:2181\n" +
+		"env.java.opts: -Djava.security.krb5.conf=/jvm/krb5.conf -Dzookeeper.sasl.client.username=jvmzk -Dzookeeper.server.realm=JVM.REALM -Dzookeeper.sasl.client.canonicalize.hostname=false\n"
+	r, err := ParseFlat([]byte(conf)).ClientConfig(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r.Config.Kerberos
+	if k.Login.Krb5Conf != "/jvm/krb5.conf" || k.ServiceName != "jvmzk" || k.ServerRealm != "JVM.REALM" || !k.NoCanonicalize {
+		t.Errorf("JVM properties not applied: %+v", k)
+	}
+	r, err = ParseFlat([]byte(conf + "security.kerberos.krb5-conf.path: /flink/krb5.conf\nzookeeper.sasl.service-name: flinkzk\n")).ClientConfig(
+		Options{SystemProperties: map[string]string{"zookeeper.server.realm": "OPTS.REALM"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k = r.Config.Kerberos
+	if k.Login.Krb5Conf != "/flink/krb5.conf" || k.ServiceName != "flinkzk" || k.ServerRealm != "OPTS.REALM" {
+		t.Errorf("Flink keys and Options.SystemProperties must win: %+v", k)
 	}
 }
 

@@ -1,12 +1,14 @@
 package flinkconf
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
@@ -96,78 +98,59 @@ type Result struct {
 	LoginContexts []string
 	// JAASFile is the JAAS file in effect ("" when none).
 	JAASFile string
-	// Warnings are problems that do not stop a client, each a sentence with its fix.
-	Warnings []string
+	// Warnings are problems that do not stop a client, each with the key, the problem and its fix.
+	Warnings []Warning
 }
 
 // ClientConfig maps the configuration onto a client.Config and election.Options. Errors are for values that cannot be
 // interpreted (they name the key); likely mistakes are warnings.
 func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 	r := &Result{}
-	warn := func(format string, args ...any) { r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...)) }
 	r.Warnings = append(r.Warnings, c.parseWarnings...)
 	props := c.JVMProperties()
 	for k, v := range opts.SystemProperties {
 		props[k] = v
 	}
-	get := func(k string) string { return strings.TrimSpace(c.values[k]) }
 
-	r.HAType = strings.ToLower(get(KeyHAType))
-	if r.HAType == "" {
-		r.HAType = strings.ToLower(get(KeyHALegacy))
-	}
+	r.HAType = strings.ToLower(cmp.Or(c.get(KeyHAType), c.get(KeyHALegacy)))
 	switch r.HAType {
 	case "zookeeper":
 	case "", "none":
-		warn("%s is not set to zookeeper (it is %q): Flink would not use ZooKeeper for high availability at all; set %s: zookeeper", KeyHAType, r.HAType, KeyHAType)
+		r.warn(KeyHAType, fmt.Sprintf("%s is not set to zookeeper (it is %q): Flink would not use ZooKeeper for high availability at all", KeyHAType, r.HAType),
+			"set "+KeyHAType+": zookeeper")
 	default:
-		warn("%s is %q, not zookeeper: Flink would not use ZooKeeper", KeyHAType, r.HAType)
+		r.warn(KeyHAType, fmt.Sprintf("%s is %q, not zookeeper: Flink would not use ZooKeeper", KeyHAType, r.HAType),
+			"set "+KeyHAType+": zookeeper to keep the HA state in ZooKeeper")
 	}
 	cfg := &r.Config
-	quorum := get(KeyQuorum)
-	if quorum == "" {
-		if old := get("recovery.zookeeper.quorum"); old != "" {
-			quorum = old
-			warn("recovery.zookeeper.quorum is deprecated: rename it to %s", KeyQuorum)
-		}
-	}
-	for _, m := range strings.Split(quorum, ",") {
-		if m = strings.TrimSpace(m); m != "" {
-			cfg.Members = append(cfg.Members, m)
-		}
-	}
+	cfg.Members = client.SplitMembers(c.renamed(r, KeyQuorum, "recovery.zookeeper.quorum"))
 	if len(cfg.Members) == 0 {
 		return nil, fmt.Errorf("%w: %s is required (host:port,host:port,...)", ErrConf, KeyQuorum)
 	}
-	cfg.Root = get(KeyRoot)
-	cfg.ClusterID = get(KeyClusterID)
-	if cfg.ClusterID == "" {
-		if ns := get("high-availability.zookeeper.path.namespace"); ns != "" {
-			cfg.ClusterID = ns
-			warn("high-availability.zookeeper.path.namespace is deprecated: rename it to %s", KeyClusterID)
-		}
-	}
+	cfg.Root = c.get(KeyRoot)
+	cfg.ClusterID = c.renamed(r, KeyClusterID, "high-availability.zookeeper.path.namespace")
 	// Flink accepts the root and cluster id without a leading slash.
 	for _, p := range []*string{&cfg.Root, &cfg.ClusterID} {
 		if *p != "" && !strings.HasPrefix(*p, "/") {
 			*p = "/" + *p
 		}
 	}
-	r.StorageDir = get(KeyStorageDir)
+	r.StorageDir = c.get(KeyStorageDir)
 	if r.StorageDir == "" && r.HAType == "zookeeper" {
-		warn("%s is not set: Flink refuses to start with ZooKeeper HA without it (it holds the job graphs and checkpoints metadata)", KeyStorageDir)
+		r.warn(KeyStorageDir, KeyStorageDir+" is not set: Flink refuses to start with ZooKeeper HA without it (it holds the job graphs and checkpoints metadata)",
+			"set "+KeyStorageDir+" to a durable file system every JobManager reaches (hdfs://, s3://, ...)")
 	}
 	var err error
-	if cfg.SessionTimeout, err = durationKey(c, KeySessionTimeout); err != nil {
+	if cfg.SessionTimeout, err = c.duration(KeySessionTimeout); err != nil {
 		return nil, err
 	}
-	if cfg.ConnectionTimeout, err = durationKey(c, KeyConnectionTimeout); err != nil {
+	if cfg.ConnectionTimeout, err = c.duration(KeyConnectionTimeout); err != nil {
 		return nil, err
 	}
-	if cfg.RetryWait, err = durationKey(c, KeyRetryWait); err != nil {
+	if cfg.RetryWait, err = c.duration(KeyRetryWait); err != nil {
 		return nil, err
 	}
-	if v := get(KeyMaxRetryAttempts); v != "" {
+	if v := c.get(KeyMaxRetryAttempts); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: %q is not a whole number ≥ 0", ErrConf, KeyMaxRetryAttempts, v)
@@ -177,94 +160,95 @@ func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 			cfg.MaxRetryAttempts = -1
 		}
 	}
-	if v := get(KeyTolerateSuspended); v != "" {
-		if r.Election.TolerateSuspendedConnections, err = parseBool(KeyTolerateSuspended, v); err != nil {
-			return nil, err
-		}
+	if r.Election.TolerateSuspendedConnections, err = c.bool(KeyTolerateSuspended, false); err != nil {
+		return nil, err
 	}
-	switch strings.ToLower(get(KeyACL)) {
+	switch strings.ToLower(c.get(KeyACL)) {
 	case "", "open":
 		cfg.ACL = acl.Open()
 	case "creator":
 		cfg.ACL = acl.Creator()
 	default:
-		return nil, fmt.Errorf("%w: %s: %q is not open or creator", ErrConf, KeyACL, get(KeyACL))
+		return nil, fmt.Errorf("%w: %s: %q is not open or creator", ErrConf, KeyACL, c.get(KeyACL))
 	}
 
-	if err := c.mapKerberos(r, props, warn); err != nil {
+	if err := c.mapKerberos(r, props); err != nil {
 		return nil, err
 	}
-	c.unknownKeys(warn)
+	c.unknownKeys(r)
 	return r, nil
 }
 
-func durationKey(c *Conf, key string) (d time.Duration, err error) {
-	v := strings.TrimSpace(c.values[key])
+// get returns a key's value without surrounding space ("" when missing).
+func (c *Conf) get(key string) string { return strings.TrimSpace(c.values[key]) }
+
+// renamed returns key's value, else the value of its deprecated name old (with a warning to rename it).
+func (c *Conf) renamed(r *Result, key, old string) string {
+	if v := c.get(key); v != "" {
+		return v
+	}
+	v := c.get(old)
+	if v != "" {
+		r.warn(old, old+" is deprecated", "rename it to "+key)
+	}
+	return v
+}
+
+func (c *Conf) duration(key string) (time.Duration, error) {
+	v := c.get(key)
 	if v == "" {
 		return 0, nil
 	}
-	d, err = ParseDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %w", ErrConf, key, err)
 	}
 	return d, nil
 }
 
+// bool returns a true/false key's value, def when the key is missing.
+func (c *Conf) bool(key string, def bool) (bool, error) {
+	v := c.get(key)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(strings.ToLower(v))
+	if err != nil {
+		return false, fmt.Errorf("%w: %s: %q is not true or false", ErrConf, key, v)
+	}
+	return b, nil
+}
+
 // mapKerberos decides SASL the way Flink's ZooKeeper client ends up authenticating.
-func (c *Conf) mapKerberos(r *Result, props map[string]string, warn func(string, ...any)) error {
-	get := func(k string) string { return strings.TrimSpace(c.values[k]) }
+func (c *Conf) mapKerberos(r *Result, props map[string]string) error {
 	cfg := &r.Config
-	disabled := false
-	if v := get(KeySASLDisable); v != "" {
-		var err error
-		if disabled, err = parseBool(KeySASLDisable, v); err != nil {
-			return err
-		}
+	disabled, err := c.bool(KeySASLDisable, false)
+	if err != nil {
+		return err
 	}
-	loginCtx := get(KeySASLLoginContext)
-	if loginCtx == "" {
-		loginCtx = sasl.DefaultLoginContext
+	useCache, err := c.bool(KeyKerberosTicketCache, true)
+	if err != nil {
+		return err
 	}
-	for _, s := range strings.Split(get(KeyKerberosContexts), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			r.LoginContexts = append(r.LoginContexts, s)
-		}
-	}
-	r.JAASFile = props["java.security.auth.login.config"]
-	keytab, principal := get(KeyKerberosKeytab), get(KeyKerberosPrincipal)
-	useCache := true
-	if v := get(KeyKerberosTicketCache); v != "" {
-		var err error
-		if useCache, err = parseBool(KeyKerberosTicketCache, v); err != nil {
-			return err
-		}
-	}
+	loginCtx := cmp.Or(c.get(KeySASLLoginContext), sasl.DefaultLoginContext)
+	// JAAS section names have no spaces: commas and spaces both separate them.
+	r.LoginContexts = strings.FieldsFunc(c.get(KeyKerberosContexts), func(ch rune) bool { return ch == ',' || unicode.IsSpace(ch) })
+	keytab, principal := c.get(KeyKerberosKeytab), c.get(KeyKerberosPrincipal)
 	if (keytab == "") != (principal == "") {
 		return fmt.Errorf("%w: %s and %s go together: set both or neither", ErrConf, KeyKerberosKeytab, KeyKerberosPrincipal)
 	}
-	krb5 := get(KeyKrb5ConfPath)
-	if krb5 == "" {
-		krb5 = props["java.security.krb5.conf"]
-	}
-	k := sasl.Config{Login: sasl.Login{Krb5Conf: krb5, LoginContext: loginCtx}}
-	k.ServiceName = get(KeySASLServiceName)
-	if k.ServiceName == "" {
-		k.ServiceName = props["zookeeper.sasl.client.username"]
-	}
-	k.ServerPrincipal = props["zookeeper.server.principal"]
-	k.ServerRealm = props["zookeeper.server.realm"]
-	if v, ok := props["zookeeper.sasl.client.canonicalize.hostname"]; ok && strings.EqualFold(v, "false") {
-		k.NoCanonicalize = true
-	}
-	cfg.Kerberos = k
+	cfg.Kerberos = sasl.Config{Login: sasl.Login{Krb5Conf: c.get(KeyKrb5ConfPath), LoginContext: loginCtx}}
+	cfg.Kerberos.ServiceName = c.get(KeySASLServiceName)
+	c.applyJVM(r, props, kerberosJVMRules)
+	inContexts := slices.Contains(r.LoginContexts, loginCtx)
 	if disabled {
 		cfg.SASL = client.SASLOff
-		if keytab != "" && slices.Contains(r.LoginContexts, loginCtx) {
-			warn("%s is true although a keytab is configured for login context %s: the JobManagers will connect to ZooKeeper without authentication", KeySASLDisable, loginCtx)
+		if keytab != "" && inContexts {
+			r.warn(KeySASLDisable, fmt.Sprintf("%s is true although a keytab is configured for login context %s: the JobManagers will connect to ZooKeeper without authentication", KeySASLDisable, loginCtx),
+				"set "+KeySASLDisable+": false to authenticate with the keytab, or remove the keytab settings if unauthenticated sessions are intended")
 		}
 		return nil
 	}
-	inContexts := slices.Contains(r.LoginContexts, loginCtx)
 	switch {
 	case inContexts && keytab != "":
 		// Flink installs a JAAS entry for the context, logging in from its keytab.
@@ -279,14 +263,15 @@ func (c *Conf) mapKerberos(r *Result, props map[string]string, warn func(string,
 	default:
 		cfg.SASL = client.SASLOff
 		if keytab != "" || len(r.LoginContexts) > 0 {
-			warn("login context %q is not in %s (%s) and no JAAS file is given: Flink's ZooKeeper client would connect WITHOUT authentication (\"Will not attempt to authenticate using SASL\"); add %s to %s, or set %s: true if that is intended",
-				loginCtx, KeyKerberosContexts, strings.Join(r.LoginContexts, ","), loginCtx, KeyKerberosContexts, KeySASLDisable)
+			r.warn(KeyKerberosContexts, fmt.Sprintf("login context %q is not in %s (%s) and no JAAS file is given: Flink's ZooKeeper client would connect WITHOUT authentication (\"Will not attempt to authenticate using SASL\")",
+				loginCtx, KeyKerberosContexts, strings.Join(r.LoginContexts, ",")),
+				fmt.Sprintf("add %s to %s, or set %s: true if that is intended", loginCtx, KeyKerberosContexts, KeySASLDisable))
 		}
 	}
 	return nil
 }
 
-func (c *Conf) unknownKeys(warn func(string, ...any)) {
+func (c *Conf) unknownKeys(r *Result) {
 	var knownList []string
 	for k := range known {
 		knownList = append(knownList, k)
@@ -299,10 +284,11 @@ func (c *Conf) unknownKeys(warn func(string, ...any)) {
 		if !strings.HasPrefix(k, "high-availability.zookeeper.") && !strings.HasPrefix(k, "zookeeper.") && !strings.HasPrefix(k, "security.kerberos.") {
 			continue
 		}
+		msg := "unknown key " + k + ": Flink does not define it, so it has no effect"
 		if best, d := closest(k, knownList); d <= 3 {
-			warn("unknown key %s: did you mean %s?", k, best)
+			r.warn(k, msg, "did you mean "+best+"? Rename the key")
 		} else {
-			warn("unknown key %s: Flink does not define it, so it has no effect", k)
+			r.warn(k, msg, "remove it, or look up the key you meant in Flink's configuration reference")
 		}
 	}
 }

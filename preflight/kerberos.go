@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,18 +21,13 @@ import (
 	"github.com/zksecure/zksecure/internal/bounded"
 )
 
-// kerberos runs krb5-conf, kdc-reach, clock-skew and login.
-func (r *run) kerberos(ctx context.Context) []Result {
-	if !r.sasl {
-		return nil
-	}
-	var out []Result
+// krb5Conf (krb5-conf) reads krb5.conf and finds the realm and its KDCs.
+func krb5Conf(_ context.Context, r *run, _ *member) Result {
 	path := sasl.Krb5ConfPath(r.cfg.Kerberos.Login.Krb5Conf)
 	cfg, err := loadKrb5Conf(path)
 	if err != nil {
-		return []Result{{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
-			Fix: "point --krb5-conf (or KRB5_CONFIG, -Djava.security.krb5.conf) at a readable krb5.conf"},
-			skipped(CheckKDCReach, "", CheckKrb5Conf), skipped(CheckClockSkew, "", CheckKrb5Conf), skipped(CheckLogin, "", CheckKrb5Conf)}
+		return Result{Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
+			Fix: "point --krb5-conf (or KRB5_CONFIG, -Djava.security.krb5.conf) at a readable krb5.conf"}
 	}
 	realm := cfg.LibDefaults.DefaultRealm
 	if p := r.cfg.Kerberos.Login.Principal; strings.Contains(p, "@") {
@@ -39,25 +36,23 @@ func (r *run) kerberos(ctx context.Context) []Result {
 	_, kdcs, kerr := cfg.GetKDCs(realm, true)
 	switch {
 	case realm == "":
-		out = append(out, Result{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("%s has no default_realm and the principal names none", path),
-			Fix: "set default_realm under [libdefaults], or give the principal as name@REALM"})
+		return Result{Status: Fail, Message: fmt.Sprintf("%s has no default_realm and the principal names none", path),
+			Fix: "set default_realm under [libdefaults], or give the principal as name@REALM"}
 	case kerr != nil || len(kdcs) == 0:
-		out = append(out, Result{Name: CheckKrb5Conf, Status: Fail, Message: fmt.Sprintf("%s lists no KDC for realm %s", path, realm),
-			Fix: "add the realm with kdc = host:port under [realms] in " + path})
-	default:
-		var addrs []string
-		for _, a := range kdcs {
-			addrs = append(addrs, a)
-		}
-		out = append(out, Result{Name: CheckKrb5Conf, Status: Pass, Message: fmt.Sprintf("%s: realm %s, KDC %s", path, realm, strings.Join(addrs, ", "))})
+		return Result{Status: Fail, Message: fmt.Sprintf("%s lists no KDC for realm %s", path, realm),
+			Fix: "add the realm with kdc = host:port under [realms] in " + path}
 	}
-	if out[0].Status == Fail {
-		return append(out, skipped(CheckKDCReach, "", CheckKrb5Conf), skipped(CheckClockSkew, "", CheckKrb5Conf), skipped(CheckLogin, "", CheckKrb5Conf))
+	r.krb5Path, r.krb5, r.realm = path, cfg, realm
+	for _, pref := range slices.Sorted(maps.Keys(kdcs)) { // keyed by preference
+		r.kdcs = append(r.kdcs, kdcs[pref])
 	}
-	// kdc-reach: a TCP connection to any KDC of the realm.
-	var reached string
+	return Result{Status: Pass, Message: fmt.Sprintf("%s: realm %s, KDC %s", path, realm, strings.Join(r.kdcs, ", "))}
+}
+
+// kdcReach (kdc-reach): a TCP connection to any KDC of the realm.
+func kdcReach(ctx context.Context, r *run, _ *member) Result {
 	var reachErrs []string
-	for _, a := range kdcs {
+	for _, a := range r.kdcs {
 		d := net.Dialer{Timeout: 3 * time.Second}
 		c, err := d.DialContext(ctx, "tcp", a)
 		if err != nil {
@@ -65,24 +60,18 @@ func (r *run) kerberos(ctx context.Context) []Result {
 			continue
 		}
 		c.Close()
-		reached = a
-		break
+		r.kdc = a
+		return Result{Status: Pass, Message: "KDC " + a + " accepts connections"}
 	}
-	if reached == "" {
-		return append(out, Result{Name: CheckKDCReach, Status: Fail, Message: fmt.Sprintf("no KDC of realm %s answers: %s", realm, strings.Join(reachErrs, "; ")),
-			Fix: "start the KDC or open the network path to it (TCP and UDP port 88 by default), or fix kdc = in " + path},
-			skipped(CheckClockSkew, "", CheckKDCReach), skipped(CheckLogin, "", CheckKDCReach))
-	}
-	out = append(out, Result{Name: CheckKDCReach, Status: Pass, Message: "KDC " + reached + " accepts connections"})
-	out = append(out, clockSkew(ctx, cfg, realm, reached))
-	out = append(out, r.login(ctx))
-	return out
+	return Result{Status: Fail, Message: fmt.Sprintf("no KDC of realm %s answers: %s", r.realm, strings.Join(reachErrs, "; ")),
+		Fix: "start the KDC or open the network path to it (TCP and UDP port 88 by default), or fix kdc = in " + r.krb5Path}
 }
 
 // clockSkew asks the KDC for its time: an AS request for a principal that does not exist draws a
 // KRB-ERROR, which carries the KDC's time to the microsecond. Kerberos refuses skews above 5 minutes.
-func clockSkew(ctx context.Context, cfg *krbconfig.Config, realm, kdc string) Result {
-	res := Result{Name: CheckClockSkew}
+func clockSkew(ctx context.Context, r *run, _ *member) Result {
+	cfg, realm, kdc := r.krb5, r.realm, r.kdc
+	res := Result{}
 	unmeasured := func(why string) Result {
 		res.Status, res.Message, res.Fix = Warn, "could not read the KDC's clock: "+why, "compare this host's clock with the KDC's by hand (date on both)"
 		return res
@@ -142,7 +131,7 @@ func clockSkew(ctx context.Context, cfg *krbconfig.Config, realm, kdc string) Re
 }
 
 // login runs the Kerberos login with the configured source.
-func (r *run) login(ctx context.Context) Result {
+func login(ctx context.Context, r *run, _ *member) Result {
 	a, err := sasl.New(r.cfg.Kerberos)
 	if err != nil {
 		return loginFailure(err)
@@ -151,25 +140,19 @@ func (r *run) login(ctx context.Context) Result {
 	if err := a.Login(ctx); err != nil {
 		return loginFailure(err)
 	}
-	return Result{Name: CheckLogin, Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+	return Result{Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
 }
 
 func loginFailure(err error) Result {
-	res := Result{Name: CheckLogin, Status: Fail, Message: err.Error()}
-	msg := err.Error()
-	if i := strings.Index(msg, ". Fix: "); i >= 0 {
-		res.Message, res.Fix = msg[:i], msg[i+len(". Fix: "):]
+	fix := "run kinit -k -t <keytab> <principal> to see the KDC's answer, and correct the keytab or principal"
+	switch {
+	case errors.Is(err, sasl.ErrJAAS):
+		fix = "add the login context section to the JAAS file, or name the existing one with --login-context"
+	case errors.Is(err, sasl.ErrWeakEnctype):
+		fix = "give the principal AES keys and export a new keytab"
 	}
-	if res.Fix == "" {
-		switch {
-		case errors.Is(err, sasl.ErrJAAS):
-			res.Fix = "add the login context section to the JAAS file, or name the existing one with --login-context"
-		case errors.Is(err, sasl.ErrWeakEnctype):
-			res.Fix = "give the principal AES keys and export a new keytab"
-		default:
-			res.Fix = "run kinit -k -t <keytab> <principal> to see the KDC's answer, and correct the keytab or principal"
-		}
-	}
+	res := Result{Status: Fail}
+	res.Message, res.Fix = explain(err, fix)
 	return res
 }
 

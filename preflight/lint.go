@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,15 +12,12 @@ import (
 	"github.com/zksecure/zksecure/client"
 )
 
-// lint checks the configuration itself, for the pitfalls Flink users hit.
-func (r *run) lint() []Result {
+// lint (config-lint) checks the configuration itself, for the pitfalls Flink users hit: one result
+// per finding.
+func lint(_ context.Context, r *run, _ *member) []Result {
 	var out []Result
-	fail := func(msg, fix string) {
-		out = append(out, Result{Name: CheckConfigLint, Status: Fail, Message: msg, Fix: fix})
-	}
-	warn := func(msg, fix string) {
-		out = append(out, Result{Name: CheckConfigLint, Status: Warn, Message: msg, Fix: fix})
-	}
+	fail := func(msg, fix string) { out = append(out, Result{Status: Fail, Message: msg, Fix: fix}) }
+	warn := func(msg, fix string) { out = append(out, Result{Status: Warn, Message: msg, Fix: fix}) }
 	if err := r.cfg.Validate(); err != nil {
 		fix := "correct the setting named in the message"
 		if errors.Is(err, acl.ErrNoIdentity) {
@@ -29,10 +27,10 @@ func (r *run) lint() []Result {
 	}
 	if f := r.opts.Flink; f != nil {
 		for _, w := range f.Warnings {
-			warn(w, fixFromSentence(w))
+			warn(w.Message, w.Fix)
 		}
 	}
-	if r.cfg.ClusterID == "" || r.cfg.ClusterID == client.DefaultClusterID {
+	if r.cfg.ClusterID == client.DefaultClusterID {
 		warn("high-availability.cluster-id is the default /default: every Flink cluster on this ZooKeeper without its own cluster-id shares the same HA nodes",
 			"set high-availability.cluster-id to a name unique to this cluster (a standalone or session cluster does not get one automatically)")
 	}
@@ -50,17 +48,7 @@ func (r *run) lint() []Result {
 			"add "+l.LoginContext+" to security.kerberos.login.contexts")
 	}
 	if len(out) == 0 {
-		out = append(out, Result{Name: CheckConfigLint, Status: Pass, Message: "configuration consistent"})
+		out = append(out, Result{Status: Pass, Message: "configuration consistent"})
 	}
 	return out
-}
-
-// fixFromSentence extracts the advice part of a flinkconf warning ("...: do X").
-func fixFromSentence(w string) string {
-	for _, sep := range []string{"; ", ": "} {
-		if i := strings.LastIndex(w, sep); i >= 0 && i+len(sep) < len(w) {
-			return w[i+len(sep):]
-		}
-	}
-	return "review the key named in the message"
 }

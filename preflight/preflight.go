@@ -3,19 +3,26 @@
 // intended transport, authenticate, get the right identity, and own its HA root — and what to do
 // about everything that will not work.
 //
-// Checks have stable names (the Check* constants), run in dependency order, and a check whose
-// prerequisite failed is skipped with the reason. Every warning and failure carries a one-sentence
-// fix. No secret is ever put into a result.
+// Checks have stable names (the Check* constants) and are declared as data, in one table
+// (checks.go): their order, which run per member, and what each needs. A check whose prerequisite
+// failed is skipped with the reason. Every warning and failure carries a one-sentence fix. No secret
+// is ever put into a result.
 package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	krbconfig "github.com/jcmturner/gokrb5/v8/config"
+
+	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
 	"github.com/zksecure/zksecure/client"
@@ -46,10 +53,14 @@ const (
 	CheckSessionTimeout      = "session-timeout"
 )
 
-// AllChecks lists every check name in run order.
-var AllChecks = []string{CheckConfigLint, CheckDNS, CheckTCP, CheckVersion, CheckTLSChain, CheckTLSExpiry, CheckTLSHostname,
-	CheckKrb5Conf, CheckKDCReach, CheckClockSkew, CheckLogin, CheckServicePrincipal, CheckServiceTicket, CheckSASL,
-	CheckIdentity, CheckIdentityConsistency, CheckACLAudit, CheckElection, CheckSessionTimeout}
+// AllChecks lists every check name in run (and report) order.
+var AllChecks = checkNames(table)
+
+// IgnoreAll in Options.Ignore turns the failures of every check into warnings.
+const IgnoreAll = "all"
+
+// ErrUnknownCheck is returned by Options.Validate for a name that is not a check.
+var ErrUnknownCheck = errors.New("preflight: unknown check")
 
 // Options say what to check.
 type Options struct {
@@ -63,52 +74,113 @@ type Options struct {
 	// JobManagerPrincipals are the principals every JobManager of the cluster logs in as, for the
 	// identity-consistency check; empty means only the checked principal.
 	JobManagerPrincipals []string
-	// Ignore turns failures of the named checks into warnings; IgnoreAll does it for every check.
-	Ignore    map[string]bool
-	IgnoreAll bool
-	// Timeout bounds the whole run; zero means 60s.
+	// Ignore names the checks whose failures are reported as warnings (IgnoreAll: every check). An
+	// ignored failure still skips the checks that need it. Validate refuses unknown names; Run
+	// ignores them.
+	Ignore []string
+	// Timeout bounds the whole run; zero means DefaultTimeout.
 	Timeout time.Duration
-	// ExpiryWarning warns when a certificate expires within it; zero means 30 days.
+	// ExpiryWarning warns when a certificate expires within it; zero means DefaultExpiryWarning.
 	ExpiryWarning time.Duration
 	// Logger receives the libraries' logs; nil discards them (the report says everything).
 	Logger *slog.Logger
 }
 
-// run is one preflight run's state.
+// Defaults of Options.
+const (
+	DefaultTimeout       = 60 * time.Second
+	DefaultExpiryWarning = 30 * 24 * time.Hour
+)
+
+// Validate checks Options.Ignore: every name must be a check (or IgnoreAll). The client
+// configuration is not validated here: the config-lint check reports it.
+func (o Options) Validate() error {
+	for _, n := range o.Ignore {
+		if n != IgnoreAll && !slices.Contains(AllChecks, n) {
+			return fmt.Errorf("%w %q (checks: %s, or %s)", ErrUnknownCheck, n, strings.Join(AllChecks, ", "), IgnoreAll)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills every zero field, the client configuration's by client.Config.WithDefaults:
+// the checks read the result and default nothing themselves.
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.ExpiryWarning <= 0 {
+		o.ExpiryWarning = DefaultExpiryWarning
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Client.Logger = o.Logger
+	o.Client.Kerberos.Logger = o.Logger
+	o.Client = o.Client.WithDefaults()
+	return o
+}
+
+// run is one preflight run's state: the configuration, and what the checks learned for the checks
+// after them.
 type run struct {
 	opts    Options
-	cfg     client.Config
+	cfg     client.Config // opts.Client with its defaults
+	members []string      // cfg.Members, normalized when valid
 	useTLS  bool
 	tls     *zktls.Client
 	tlsErr  error // why tls is nil when TLS is wanted
 	sasl    bool
 	log     *slog.Logger
+	runner  *runner
+	// passing is set by the runner before a check that is not per member runs: the members that
+	// passed that check's per-member needs (every member when it has none).
+	passing []string
+
+	// krb5-conf and kdc-reach
+	krb5Path string
+	krb5     *krbconfig.Config
+	realm    string
+	kdcs     []string
+	kdc      string // the KDC that answered
+
+	// identity: the session the checks after it use (nil when none could be opened)
+	session    *client.Client
+	sessionCtx context.Context
+	ids        []acl.Identity
+
 	mu      sync.Mutex
-	failed  map[string]bool // "name" or "name member" of failed checks
-	members []string
-	// versions are the members' versions as the version check found them (under mu).
+	closers []func()
+	// versions are the members' versions where version passed (under mu), for whoAmI.
 	versions map[string]version.Version
+}
+
+// member is one ensemble member and what its checks learned, for the checks after them.
+type member struct {
+	index int
+	addr  string // "host:port", normalized when valid
+	ip    net.IP // dns
+	// det is what version detected (and the chain the member presented), set when version passed.
+	det version.Member
+	// refused is set by version when the servers refused the client certificate; tls-chain reports it.
+	refused error
+	auth    *sasl.Authenticator // service-principal
+	spn     string              // service-principal: the service principal used
+}
+
+// onClose registers f to run when Run returns (last registered, first run).
+func (r *run) onClose(f func()) {
+	r.mu.Lock()
+	r.closers = append(r.closers, f)
+	r.mu.Unlock()
 }
 
 // Run performs every check and returns the report.
 func Run(ctx context.Context, opts Options) *Report {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
-	}
-	if opts.ExpiryWarning <= 0 {
-		opts.ExpiryWarning = 30 * 24 * time.Hour
-	}
+	opts = opts.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &run{opts: opts, cfg: opts.Client, failed: map[string]bool{}, log: opts.Logger, versions: map[string]version.Version{}}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.cfg.Logger = r.log
-	r.cfg.Kerberos.Logger = r.log
-	if r.cfg.Transport == "" {
-		r.cfg.Transport = client.TransportAuto
-	}
+	r := &run{opts: opts, cfg: opts.Client, log: opts.Logger, versions: map[string]version.Version{}}
 	r.sasl = r.cfg.SASL == client.SASLKerberos
 	r.useTLS = r.cfg.Transport == client.TransportTLS || (r.cfg.Transport == client.TransportAuto && r.cfg.TLS != nil)
 	for _, m := range r.cfg.Members {
@@ -124,46 +196,14 @@ func Run(ctx context.Context, opts Options) *Report {
 		}
 		r.tls, r.tlsErr = tc.Load() // reported by the version check
 	}
+	defer func() {
+		for i := len(r.closers) - 1; i >= 0; i-- {
+			r.closers[i]()
+		}
+	}()
 	rep := &Report{Header: r.header()}
-	emit := func(res Result) {
-		if res.Status == Fail {
-			// Recorded before --ignore applies: an ignored failure still means its dependents
-			// cannot run; only its own status changes.
-			r.mu.Lock()
-			r.failed[res.Name] = true
-			r.failed[res.Name+" "+res.Member] = true
-			r.mu.Unlock()
-			if opts.IgnoreAll || opts.Ignore[res.Name] {
-				res.Status = Warn
-				res.Message = "(ignored) " + res.Message
-			}
-		}
+	for _, res := range r.execute(ctx, table) {
 		rep.add(res)
-	}
-	for _, res := range r.lint() {
-		emit(res)
-	}
-	for _, res := range r.kerberos(ctx) {
-		emit(res)
-	}
-	// Members in parallel; each member's results stay together, in member order.
-	perMember := make([][]Result, len(r.members))
-	var wg sync.WaitGroup
-	for i, m := range r.members {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			perMember[i] = r.member(ctx, m)
-		}()
-	}
-	wg.Wait()
-	for _, rs := range perMember {
-		for _, res := range rs {
-			emit(res)
-		}
-	}
-	for _, res := range r.session(ctx) {
-		emit(res)
 	}
 	return rep
 }
@@ -189,33 +229,6 @@ func (r *run) header() string {
 			auth = "Kerberos from the ticket cache"
 		}
 	}
-	root, cid := r.cfg.Root, r.cfg.ClusterID
-	if root == "" {
-		root = client.DefaultRoot
-	}
-	if cid == "" {
-		cid = client.DefaultClusterID
-	}
-	aclName := "open"
-	if r.cfg.ACL != nil {
-		aclName = r.cfg.ACL.String()
-	}
 	return fmt.Sprintf("zk-secure-check: %d member(s) %s; transport %s; %s; HA root %s%s; ACL %s",
-		len(r.members), strings.Join(r.members, ","), transport, auth, root, cid, aclName)
-}
-
-// failedAny reports whether any of the named checks failed (globally or for member).
-func (r *run) failedAny(member string, names ...string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, n := range names {
-		if r.failed[n+" "] || (member != "" && r.failed[n+" "+member]) {
-			return n
-		}
-	}
-	return ""
-}
-
-func skipped(name, member, because string) Result {
-	return Result{Name: name, Member: member, Status: Skip, Message: "skipped: " + because + " failed"}
+		len(r.members), strings.Join(r.members, ","), transport, auth, r.cfg.Root, r.cfg.ClusterID, r.cfg.ACL)
 }

@@ -15,66 +15,33 @@ import (
 	"github.com/zksecure/zksecure/election"
 )
 
-var sessionChecks = []string{CheckIdentity, CheckIdentityConsistency, CheckACLAudit, CheckElection, CheckSessionTimeout}
-
-func skipAll(because string) []Result {
-	out := make([]Result, len(sessionChecks))
-	for i, n := range sessionChecks {
-		out[i] = skipped(n, "", because)
-	}
-	return out
-}
-
-// session runs the checks that need a whole-ensemble session (the client as the JobManagers would
-// use it).
-func (r *run) session(ctx context.Context) []Result {
-	if failed := r.failedAny("", CheckConfigLint, CheckKrb5Conf, CheckKDCReach, CheckLogin); failed != "" {
-		return skipAll(failed)
-	}
-	ok := 0
-	for _, m := range r.members {
-		if r.failedAny(m, CheckTCP, CheckVersion, CheckTLSChain, CheckTLSExpiry, CheckTLSHostname, CheckServiceTicket, CheckSASL) == "" {
-			ok++
-		}
-	}
-	if ok == 0 {
-		return skipAll("every member's checks")
-	}
+// identity opens the session the session checks use — the client as the JobManagers would use it,
+// on the members whose checks all passed — and reports the ids the servers give it.
+func identity(ctx context.Context, r *run, _ *member) Result {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
+	r.onClose(cancel)
 	cfg := r.cfg
-	// Only the members that passed: the point here is what the session can do once up.
-	cfg.Members = nil
-	for _, m := range r.members {
-		if r.failedAny(m, CheckTCP, CheckVersion, CheckTLSChain, CheckTLSExpiry, CheckTLSHostname, CheckServiceTicket, CheckSASL) == "" {
-			cfg.Members = append(cfg.Members, m)
-		}
-	}
+	// Only the members whose checks passed: the point here is what the session can do once up.
+	cfg.Members = r.passing
 	c, err := client.Connect(cctx, cfg)
 	if err != nil {
-		msg, fix := splitFix(err.Error(), "see the per-member results above")
-		return append([]Result{{Name: CheckIdentity, Status: Fail, Message: "no session: " + msg, Fix: fix}}, skipAll(CheckIdentity)[1:]...)
+		msg, fix := explain(err, "see the per-member results above")
+		return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
 	}
-	defer c.Close()
-	var out []Result
+	r.onClose(func() { c.Close() })
+	r.session, r.sessionCtx = c, cctx
 	ids, how, err := r.identities(cctx, c)
-	if err != nil {
-		msg, fix := splitFix(err.Error(), "grant this identity CREATE on the HA root, or check the root's owner")
-		out = append(out, Result{Name: CheckIdentity, Status: Fail, Message: msg, Fix: fix})
-	} else if len(ids) == 0 {
-		res := Result{Name: CheckIdentity, Status: Pass, Message: "the session is unauthenticated (no SASL, no client certificate)"}
-		if c.ACL().NeedsIdentity() {
-			res.Status, res.Fix = Fail, "enable SASL or a TLS client certificate for acl creator"
-		}
-		out = append(out, res)
-	} else {
-		out = append(out, Result{Name: CheckIdentity, Status: Pass, Message: "the servers know this session as " + joinIDs(ids) + " (" + how + ")"})
+	r.ids = ids
+	switch {
+	case err != nil:
+		msg, fix := explain(err, "grant this identity CREATE on the HA root, or check the root's owner")
+		return Result{Status: Fail, Message: msg, Fix: fix}
+	case len(ids) == 0 && c.ACL().NeedsIdentity():
+		return Result{Status: Fail, Message: "the session is unauthenticated (no SASL, no client certificate)", Fix: "enable SASL or a TLS client certificate for acl creator"}
+	case len(ids) == 0:
+		return Result{Status: Pass, Message: "the session is unauthenticated (no SASL, no client certificate)"}
 	}
-	out = append(out, r.identityConsistency(ids, c))
-	out = append(out, r.audit(cctx, c, ids))
-	out = append(out, dryRunElection(cctx, c))
-	out = append(out, r.sessionTimeout(c))
-	return out
+	return Result{Status: Pass, Message: "the servers know this session as " + joinIDs(ids) + " (" + how + ")"}
 }
 
 func joinIDs(ids []acl.Identity) string {
@@ -88,8 +55,9 @@ func joinIDs(ids []acl.Identity) string {
 // identityConsistency predicts the sasl id of every JobManager principal from how the servers
 // stripped ours, and fails when they differ under creator-only ACLs: JobManager B could not take over
 // A's nodes after a failover.
-func (r *run) identityConsistency(ids []acl.Identity, c *client.Client) Result {
-	res := Result{Name: CheckIdentityConsistency}
+func identityConsistency(_ context.Context, r *run, _ *member) Result {
+	ids, c := r.ids, r.session
+	var res Result
 	var saslID string
 	for _, id := range ids {
 		if id.Scheme == "sasl" {
@@ -166,9 +134,10 @@ func appendUnique(s []string, v string) []string {
 	return append(s, v)
 }
 
-// audit walks root → cluster-id → descendants.
-func (r *run) audit(ctx context.Context, c *client.Client, ids []acl.Identity) Result {
-	res := Result{Name: CheckACLAudit}
+// audit (acl-audit) walks root → cluster-id → descendants.
+func audit(_ context.Context, r *run, _ *member) Result {
+	ctx, c, ids := r.sessionCtx, r.session, r.ids
+	var res Result
 	root := c.Config().Root
 	fs, err := acl.Audit(ctx, c.Conn(), ids, acl.AuditOptions{MaxNodes: 2000}, root, c.Namespace())
 	if err != nil {
@@ -215,9 +184,11 @@ func summarize(fs []acl.Finding) (msg, fix string) {
 	return strings.Join(parts, "; "), fs[0].Fix
 }
 
-// dryRunElection campaigns on a scratch latch under the namespace and resigns, leaving nothing.
-func dryRunElection(ctx context.Context, c *client.Client) Result {
-	res := Result{Name: CheckElection}
+// dryRunElection (election) campaigns on a scratch latch under the namespace and resigns, leaving
+// nothing.
+func dryRunElection(_ context.Context, r *run, _ *member) Result {
+	ctx, c := r.sessionCtx, r.session
+	var res Result
 	scratch := "/.zk-secure-check-" + uuid.NewString()
 	e, err := election.New(c, election.Options{LatchPath: scratch + "/latch"})
 	if err != nil {
@@ -249,8 +220,10 @@ func dryRunElection(ctx context.Context, c *client.Client) Result {
 	return res
 }
 
-func (r *run) sessionTimeout(c *client.Client) Result {
-	res := Result{Name: CheckSessionTimeout}
+// sessionTimeout (session-timeout) compares the requested and the negotiated session timeout.
+func sessionTimeout(_ context.Context, r *run, _ *member) Result {
+	c := r.session
+	var res Result
 	want := c.Config().SessionTimeout
 	got := c.NegotiatedSessionTimeout()
 	switch {

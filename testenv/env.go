@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // EnvOptions configures StartEnv. The zero value is a standalone ZooKeeper 3.8 with Kerberos SASL
@@ -32,6 +33,12 @@ type EnvOptions struct {
 	// (zk1.<domain>, …; see ZooKeeperOptions.Network), for packet and process faults. It needs an
 	// isolated run (Isolate).
 	Domain string
+	// Servers fixes every member's id, host, ports and data folder, as a zoo.cfg's server.X lines
+	// do (see ZooKeeperOptions.Servers; named hosts need Domain). Extra, TickTime and
+	// MaxSessionTimeout are as in ZooKeeperOptions.
+	Servers                     []ServerSpec
+	Extra                       map[string]string
+	TickTime, MaxSessionTimeout time.Duration
 }
 
 // Env is a complete kerberized ZooKeeper environment: a KDC with the usual principals, a PKI, and a
@@ -94,7 +101,8 @@ func StartEnv(ctx context.Context, opts EnvOptions) (_ *Env, err error) {
 		e.JobManagerPrincipals = append(e.JobManagerPrincipals, e.KDC.Principal(jm))
 		e.JobManagerKeytabs = append(e.JobManagerKeytabs, kt)
 	}
-	zo := ZooKeeperOptions{Version: opts.Version, Members: opts.Members, Dir: filepath.Join(dir, "zookeeper")}
+	zo := ZooKeeperOptions{Version: opts.Version, Members: opts.Members, Dir: filepath.Join(dir, "zookeeper"),
+		Servers: opts.Servers, Extra: opts.Extra, TickTime: opts.TickTime, MaxSessionTimeout: opts.MaxSessionTimeout}
 	if opts.Domain != "" {
 		if e.Network, err = NewNetwork(filepath.Join(dir, "net"), opts.Domain); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -19,7 +20,10 @@ func (z *ZooKeeper) makeHosts() error {
 	if n := opts.Network; n != nil {
 		names := make([]string, opts.Members)
 		for i := range names {
-			names[i] = fmt.Sprintf("%s%d", prefix, i+1)
+			names[i] = fmt.Sprintf("%s%d", prefix, z.spec(i).ID)
+			if h := z.spec(i).Host; h != "" {
+				names[i], _ = specHost(h, n.Domain) // checked by checkServers
+			}
 		}
 		var err error
 		if hosts, err = n.AddHosts(RoleServer, names...); err != nil {
@@ -28,11 +32,15 @@ func (z *ZooKeeper) makeHosts() error {
 	}
 	z.Members = make([]*Member, opts.Members)
 	for i := range z.Members {
-		m := &Member{ID: i + 1, zk: z, Dir: filepath.Join(z.Dir, fmt.Sprintf("member%d", i+1))}
+		s := z.spec(i)
+		m := &Member{ID: s.ID, zk: z, spec: s, Dir: filepath.Join(z.Dir, fmt.Sprintf("member%d", s.ID))}
 		m.LogPath = filepath.Join(m.Dir, "zookeeper.log")
 		m.OutPath = filepath.Join(m.Dir, "zookeeper.out")
 		if hosts != nil {
 			m.Host, m.User = hosts[i], opts.Network.NewUser()
+			if s.Host != "" && !strings.Contains(s.Host, ".") {
+				m.name = s.Host // clients use the label as written
+			}
 		}
 		z.Members[i] = m
 	}
@@ -85,8 +93,12 @@ func (z *ZooKeeper) makeCerts() error {
 		case z.opts.Network == nil:
 			m.Cert = t.PKI.Server
 		default:
+			names := []string{m.Host.Name}
+			if m.name != "" {
+				names = append(names, m.name)
+			}
 			c, err := t.PKI.IssueIntermediate("server-"+m.Host.Short+"-"+sanitize(z.Dir), CertOptions{
-				CommonName: m.Host.Name, OrganizationalUnit: "servers", DNSNames: []string{m.Host.Name}, Server: true})
+				CommonName: m.Host.Name, OrganizationalUnit: "servers", DNSNames: names, Server: true})
 			if err != nil {
 				return err
 			}

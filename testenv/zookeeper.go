@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,7 +84,8 @@ type ZooKeeperOptions struct {
 	MaxSessionTimeout time.Duration
 	// Dir is where the members' folders go; empty means a new temporary folder, removed by Close.
 	Dir string
-	// Extra lines are appended to every member's zoo.cfg as key=value.
+	// Extra lines are set in every member's zoo.cfg as key=value (replacing testenv's own line
+	// for a key it writes).
 	Extra map[string]string
 	// StartTimeout bounds the start of the whole cluster; zero means 60s.
 	StartTimeout time.Duration
@@ -101,6 +101,11 @@ type ZooKeeperOptions struct {
 	// HostPrefix names the hosts of a Network cluster; empty means "zk". Two clusters in one
 	// network need different prefixes.
 	HostPrefix string
+
+	// Servers, when set, fixes each member's id, host, ports and data folder, one entry per
+	// member, as the server.X lines of a zoo.cfg do (Members is then their number, or must equal
+	// it). Nil means Members members with the defaults above.
+	Servers []ServerSpec
 }
 
 // The ports every member of a Network cluster uses on its own host (ZooKeeper's usual ones).
@@ -148,6 +153,8 @@ type Member struct {
 	Cert                     *Cert
 
 	zk   *ZooKeeper
+	spec ServerSpec // what ZooKeeperOptions.Servers fixes for the member
+	name string     // the name clients use when it is not Host.Name (a one-label ServerSpec.Host)
 	proc *process
 	argv []string
 	mu   sync.Mutex
@@ -161,6 +168,9 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 	}
 	if !knownVersion(opts.Version) {
 		return nil, fmt.Errorf("testenv: unknown ZooKeeper version %q (want %q, %q or %q)", opts.Version, ZK38, ZK34, ZK39)
+	}
+	if err := checkServers(&opts); err != nil {
+		return nil, err
 	}
 	if opts.Members <= 0 {
 		opts.Members = 1
@@ -237,7 +247,7 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 		if err == nil {
 			return z, nil
 		}
-		if !errors.Is(err, errPortInUse) || attempt == 3 || opts.Network != nil {
+		if !errors.Is(err, errPortInUse) || attempt == 3 || opts.Network != nil || opts.fixedPorts() {
 			return nil, err
 		}
 		z.stopAll()
@@ -263,7 +273,7 @@ func (z *ZooKeeper) startOnce(ctx context.Context, krb5 string) error {
 	var ports []int
 	if opts.Network == nil {
 		var err error
-		if ports, err = freePorts(n * perMember); err != nil {
+		if ports, err = opts.freePorts(n * perMember); err != nil {
 			return err
 		}
 	}
@@ -286,6 +296,7 @@ func (z *ZooKeeper) startOnce(ctx context.Context, krb5 string) error {
 		if n > 1 {
 			m.PeerPort, m.ElectionPort = next(NetPeerPort), next(NetElectionPort)
 		}
+		m.applySpec()
 	}
 	for _, m := range z.Members {
 		if err := m.writeConfig(krb5); err != nil {
@@ -345,8 +356,8 @@ func JAASSection(name, keytab, principal string) string {
 
 func (m *Member) writeConfig(krb5 string) error {
 	z, opts := m.zk, m.zk.opts
-	data := filepath.Join(m.Dir, "data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
+	data, err := m.makeDirs()
+	if err != nil {
 		return err
 	}
 	var jaas string
@@ -409,14 +420,7 @@ func (m *Member) writeConfig(krb5 string) error {
 			cfg = append(cfg, "enforce.auth.enabled=true", "enforce.auth.schemes=sasl")
 		}
 	}
-	keys := make([]string, 0, len(opts.Extra))
-	for k := range opts.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cfg = append(cfg, k+"="+opts.Extra[k])
-	}
+	cfg = appendExtra(cfg, opts.Extra, m.spec.Extra)
 	cfgPath := filepath.Join(m.Dir, "zoo.cfg")
 	if err := os.WriteFile(cfgPath, []byte(strings.Join(cfg, "\n")+"\n"), 0o644); err != nil {
 		return err
@@ -550,6 +554,9 @@ func (m *Member) SecureAddr() string {
 
 // hostName is the name clients use for the member; ip the address it listens on.
 func (m *Member) hostName() string {
+	if m.name != "" {
+		return m.name
+	}
 	if m.Host.Name != "" {
 		return m.Host.Name
 	}

@@ -121,7 +121,8 @@ func (a *Authenticator) exchangeTimeout() time.Duration {
 
 // Login obtains a TGT from the KDC (keytab) or checks the ticket cache's TGT. With a keytab, gokrb5
 // then renews the TGT before it expires, logging in again from the keytab when it can no longer be
-// renewed. Failures wrap ErrLogin, ErrKDCUnreachable or ErrWeakEnctype and say what to do.
+// renewed. Failures are a *LoginError, which wraps ErrLogin, ErrKDCUnreachable or ErrWeakEnctype and
+// says what to do.
 func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
@@ -130,11 +131,12 @@ func (a *Authenticator) Login(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: logging in %s at the %s (from %s): no answer: %w. Fix: check that the KDC is running and reachable from this host",
-			ErrKDCUnreachable, a.clientPrincipal, a.kdcs, a.krb5conf, ctx.Err())
+		return &LoginError{Principal: a.clientPrincipal, From: "at the " + a.kdcs + " (from " + a.krb5conf + ")",
+			Reason: "no answer: " + ctx.Err().Error(), Fix: "check that the KDC is running and reachable from this host",
+			Kind: ErrKDCUnreachable, Err: ctx.Err()}
 	}
 	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
-	return fmt.Errorf("%w: logging in %s from %s: %s. Fix: %s", sentinel, a.clientPrincipal, a.source, reason, fix)
+	return &LoginError{Principal: a.clientPrincipal, From: "from " + a.source, Reason: reason, Fix: fix, Kind: sentinel, Err: err}
 }
 
 // describeKDCs names the KDCs krb5.conf lists for realm, for messages.

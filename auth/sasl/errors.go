@@ -69,7 +69,10 @@ type AuthError struct {
 	closed bool // the connection closed during the exchange: a verdict only from a server < 3.5.9
 }
 
-func (e *AuthError) Error() string {
+func (e *AuthError) Error() string { return withFix(e.Message(), e.Fix) }
+
+// Message is Error without the fix: who failed to authenticate where, at which stage, and why.
+func (e *AuthError) Message() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sasl: %s authenticating %s to %s as service %s: %s", e.Stage, orUnknown(e.ClientPrincipal),
 		orUnknown(e.Member), orUnknown(e.ServicePrincipal), e.Reason)
@@ -78,9 +81,6 @@ func (e *AuthError) Error() string {
 	}
 	if e.Err != nil && !errors.Is(e.Err, ErrAuthFailed) && !strings.Contains(e.Reason, firstLine(e.Err.Error())) {
 		fmt.Fprintf(&b, ": %s", firstLine(e.Err.Error()))
-	}
-	if e.Fix != "" {
-		fmt.Fprintf(&b, ". Fix: %s", e.Fix)
 	}
 	return b.String()
 }
@@ -98,6 +98,44 @@ func (e *AuthError) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// LoginError says that a Kerberos login failed: the principal, where its credentials come from,
+// why, and what to do. Authenticator.Login returns it.
+type LoginError struct {
+	// Principal is the client principal; From where the login went ("from keytab /path", "at the KDC
+	// host:88 of realm R (from /etc/krb5.conf)").
+	Principal, From string
+	// Reason says what happened; Fix what to do about it.
+	Reason, Fix string
+	// Kind classifies the failure: ErrLogin, ErrKDCUnreachable or ErrWeakEnctype.
+	Kind error
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *LoginError) Error() string { return withFix(e.Message(), e.Fix) }
+
+// Message is Error without the fix.
+func (e *LoginError) Message() string {
+	return fmt.Sprintf("%v: logging in %s %s: %s", e.Kind, e.Principal, e.From, e.Reason)
+}
+
+// Unwrap returns Kind and the underlying error.
+func (e *LoginError) Unwrap() []error {
+	errs := []error{e.Kind}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// withFix appends the fix sentence of a typed error's text.
+func withFix(msg, fix string) string {
+	if fix == "" {
+		return msg
+	}
+	return msg + ". Fix: " + fix
 }
 
 func orUnknown(s string) string {

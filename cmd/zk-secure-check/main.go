@@ -7,10 +7,12 @@
 //
 // Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage or configuration error.
 //
-//	zk-secure-check --testenv
 //	zk-secure-check --flink-conf conf/flink-conf.yaml
 //	zk-secure-check --quorum zk1:2281,zk2:2281,zk3:2281 --principal flink/jm1@EXAMPLE.COM \
 //	    --keytab /etc/security/flink.keytab --tls-ca ca.pem --tls-cert jm.pem --acl creator
+//
+// The checks live in package preflight; `make demo` (zk-testenv demo) runs them against a local
+// kerberized TLS ensemble, so this binary links no test infrastructure.
 package main
 
 import (
@@ -33,7 +35,6 @@ import (
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/flinkconf"
 	"github.com/zksecure/zksecure/preflight"
-	"github.com/zksecure/zksecure/testenv"
 )
 
 func main() {
@@ -43,58 +44,162 @@ func main() {
 	os.Exit(code)
 }
 
+// flags are the parsed command line. overrides says, in order, how each flag that was given changes
+// the client configuration.
 type flags struct {
-	fs                                         *pflag.FlagSet
-	quorum, flinkConf, root, clusterID         string
-	transport, principal, keytab               string
-	useTicketCache                             bool
-	jaas, loginContext, krb5Conf               string
-	serviceName, serverPrincipal, serverRealm  string
-	noCanonicalize                             bool
-	tlsCA, tlsCert, tlsKey, tlsKeyPasswordFile string
-	tlsProperties, aclMode, output             string
-	timeout                                    time.Duration
-	ignore                                     []string
-	jobManagers                                []string
-	useTestenv                                 bool
+	fs                  *pflag.FlagSet
+	flinkConf, output   string
+	timeout             time.Duration
+	ignore, jobManagers []string
+	overrides           []override
+}
+
+// override is how the flags named (any of them given) change the client configuration.
+type override struct {
+	flags []string
+	apply func(c *client.Config) error
+}
+
+// on adds an override for the named flags.
+func (f *flags) on(apply func(c *client.Config) error, names ...string) {
+	f.overrides = append(f.overrides, override{names, apply})
+}
+
+// apply is the one step that lays the flags given over c — the Flink configuration's, or the zero
+// Config, whose defaults client.Config.WithDefaults fills in. Flags not given change nothing.
+func (f *flags) apply(c *client.Config) error {
+	for _, o := range f.overrides {
+		if slices.ContainsFunc(o.flags, f.fs.Changed) {
+			if err := o.apply(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// choice is a string flag that accepts only the listed values.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func (c *choice) String() string { return c.value }
+func (c *choice) Type() string   { return "string" }
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("want %s or %s", strings.Join(c.allowed[:len(c.allowed)-1], ", "), c.allowed[len(c.allowed)-1])
+	}
+	c.value = v
+	return nil
+}
+
+func choiceFlag(fs *pflag.FlagSet, name, def string, allowed []string, usage string) *string {
+	c := &choice{value: def, allowed: allowed}
+	fs.Var(c, name, usage)
+	return &c.value
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
 	f := &flags{fs: pflag.NewFlagSet("zk-secure-check", pflag.ContinueOnError)}
 	fs := f.fs
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.quorum, "quorum", "", "ensemble members host:port,... (high-availability.zookeeper.quorum)")
+	set := func(apply func(c *client.Config, v string), name, def, usage string) {
+		v := fs.String(name, def, usage)
+		f.on(func(c *client.Config) error { apply(c, *v); return nil }, name)
+	}
+	set(func(c *client.Config, v string) { c.Members = client.SplitMembers(v) }, "quorum", "", "ensemble members host:port,... (high-availability.zookeeper.quorum)")
 	fs.StringVar(&f.flinkConf, "flink-conf", "", "Flink configuration: flink-conf.yaml or config.yaml (flags override it)")
-	fs.StringVar(&f.root, "root", client.DefaultRoot, "HA root (high-availability.zookeeper.path.root)")
-	fs.StringVar(&f.clusterID, "cluster-id", client.DefaultClusterID, "cluster id (high-availability.cluster-id)")
-	fs.StringVar(&f.transport, "transport", "auto", "auto, plaintext or tls")
-	fs.StringVar(&f.principal, "principal", "", "Kerberos principal to log in as (with --keytab)")
-	fs.StringVar(&f.keytab, "keytab", "", "keytab for --principal")
-	fs.BoolVar(&f.useTicketCache, "use-ticket-cache", false, "log in from the ticket cache (KRB5CCNAME) instead of a keytab")
-	fs.StringVar(&f.jaas, "jaas", "", "JAAS file whose Krb5LoginModule section to use (java.security.auth.login.config)")
-	fs.StringVar(&f.loginContext, "login-context", sasl.DefaultLoginContext, "JAAS section (zookeeper.sasl.login-context-name)")
-	fs.StringVar(&f.krb5Conf, "krb5-conf", "", "krb5.conf (default $KRB5_CONFIG, then /etc/krb5.conf)")
-	fs.StringVar(&f.serviceName, "service-name", sasl.DefaultServiceName, "ZooKeeper's Kerberos service name (zookeeper.sasl.service-name)")
-	fs.StringVar(&f.serverPrincipal, "server-principal", "", "full server principal, overriding service name and host (zookeeper.server.principal)")
-	fs.StringVar(&f.serverRealm, "server-realm", "", "realm of the server principal (zookeeper.server.realm)")
-	fs.BoolVar(&f.noCanonicalize, "no-canonicalize", false, "do not replace hosts by their reverse-DNS names in service principals")
-	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA bundle to trust: PEM, PKCS#12 or JKS")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "client certificate: PEM (chain, optionally with the key), PKCS#12 or JKS")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "client key (PEM; PKCS#8 may be encrypted)")
-	fs.StringVar(&f.tlsKeyPasswordFile, "tls-key-password-file", "", "file holding the key or keystore password (never a flag value)")
-	fs.StringVar(&f.tlsProperties, "tls-properties", "", "Java-style ZooKeeper client properties (zookeeper.ssl.*)")
-	fs.StringVar(&f.aclMode, "acl", "", "creator or open (high-availability.zookeeper.client.acl; default open)")
-	fs.StringVar(&f.output, "output", "text", "text or json")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "bound for the whole check")
-	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or all")
+	set(func(c *client.Config, v string) { c.Root = v }, "root", client.DefaultRoot, "HA root (high-availability.zookeeper.path.root)")
+	set(func(c *client.Config, v string) { c.ClusterID = v }, "cluster-id", client.DefaultClusterID, "cluster id (high-availability.cluster-id)")
+	transport := choiceFlag(fs, "transport", string(client.TransportAuto), []string{"auto", "plaintext", "tls"}, "auto, plaintext or tls")
+	f.on(func(c *client.Config) error { c.Transport = client.Transport(*transport); return nil }, "transport")
+
+	// Kerberos: a login flag makes the flags the login source (keeping krb5.conf).
+	principal := fs.String("principal", "", "Kerberos principal to log in as (with --keytab)")
+	keytab := fs.String("keytab", "", "keytab for --principal")
+	useCache := fs.Bool("use-ticket-cache", false, "log in from the ticket cache (KRB5CCNAME) instead of a keytab")
+	jaas := fs.String("jaas", "", "JAAS file whose Krb5LoginModule section to use (java.security.auth.login.config)")
+	loginContext := fs.String("login-context", sasl.DefaultLoginContext, "JAAS section (zookeeper.sasl.login-context-name)")
+	f.on(func(c *client.Config) error {
+		sources := 0
+		for _, given := range []bool{*keytab != "", *useCache, *jaas != ""} {
+			if given {
+				sources++
+			}
+		}
+		l := sasl.Login{Krb5Conf: c.Kerberos.Login.Krb5Conf, Principal: *principal}
+		switch {
+		case sources > 1:
+			return errors.New("give one Kerberos login: --principal with --keytab, --use-ticket-cache or --jaas")
+		case *keytab != "" || (*principal != "" && !*useCache):
+			if *keytab == "" || *principal == "" {
+				return errors.New("--principal and --keytab go together")
+			}
+			l.Keytab = *keytab
+		case *useCache:
+			l.UseTicketCache = true
+		case *jaas != "":
+			l = sasl.Login{Krb5Conf: l.Krb5Conf, JAASFile: *jaas, LoginContext: *loginContext}
+		default:
+			return nil
+		}
+		c.SASL, c.Kerberos.Login = client.SASLKerberos, l
+		return nil
+	}, "principal", "keytab", "use-ticket-cache", "jaas")
+	f.on(func(c *client.Config) error {
+		if c.Kerberos.Login.JAASFile != "" {
+			c.Kerberos.Login.LoginContext = *loginContext
+		}
+		return nil
+	}, "login-context")
+	set(func(c *client.Config, v string) { c.Kerberos.Login.Krb5Conf = v }, "krb5-conf", "", "krb5.conf (default $KRB5_CONFIG, then /etc/krb5.conf)")
+	set(func(c *client.Config, v string) { c.Kerberos.ServiceName = v }, "service-name", sasl.DefaultServiceName, "ZooKeeper's Kerberos service name (zookeeper.sasl.service-name)")
+	set(func(c *client.Config, v string) { c.Kerberos.ServerPrincipal = v }, "server-principal", "", "full server principal, overriding service name and host (zookeeper.server.principal)")
+	set(func(c *client.Config, v string) { c.Kerberos.ServerRealm = v }, "server-realm", "", "realm of the server principal (zookeeper.server.realm)")
+	noCanonicalize := fs.Bool("no-canonicalize", false, "do not replace hosts by their reverse-DNS names in service principals")
+	f.on(func(c *client.Config) error { c.Kerberos.NoCanonicalize = *noCanonicalize; return nil }, "no-canonicalize")
+
+	// TLS: a properties file, then individual flags on top.
+	tlsProperties := fs.String("tls-properties", "", "Java-style ZooKeeper client properties (zookeeper.ssl.*)")
+	f.on(func(c *client.Config) error {
+		p, err := zktls.LoadProperties(*tlsProperties)
+		if err != nil {
+			return err
+		}
+		c.TLS = &p.Config
+		return nil
+	}, "tls-properties")
+	tlsFile := func(apply func(t *zktls.Config, v string), name, usage string) {
+		set(func(c *client.Config, v string) {
+			if c.TLS == nil {
+				c.TLS = &zktls.Config{}
+			}
+			apply(c.TLS, v)
+		}, name, "", usage)
+	}
+	tlsFile(func(t *zktls.Config, v string) { t.CAFile = v }, "tls-ca", "CA bundle to trust: PEM, PKCS#12 or JKS")
+	tlsFile(func(t *zktls.Config, v string) { t.CertFile = v }, "tls-cert", "client certificate: PEM (chain, optionally with the key), PKCS#12 or JKS")
+	tlsFile(func(t *zktls.Config, v string) { t.KeyFile = v }, "tls-key", "client key (PEM; PKCS#8 may be encrypted)")
+	tlsFile(func(t *zktls.Config, v string) { t.KeyPasswordFile, t.KeyPassword, t.KeyPasswordEnv = v, "", "" },
+		"tls-key-password-file", "file holding the key or keystore password (never a flag value)")
+
+	aclMode := choiceFlag(fs, "acl", "", []string{"creator", "open"}, "creator or open (high-availability.zookeeper.client.acl; default open)")
+	f.on(func(c *client.Config) error {
+		c.ACL = map[string]acl.Provider{"creator": acl.Creator(), "open": acl.Open()}[*aclMode]
+		return nil
+	}, "acl")
+	output := choiceFlag(fs, "output", "text", []string{"text", "json"}, "text or json")
+	fs.DurationVar(&f.timeout, "timeout", preflight.DefaultTimeout, "bound for the whole check")
+	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
-	fs.BoolVar(&f.useTestenv, "testenv", false, "start the embedded kerberized TLS ZooKeeper ensemble (testenv) and check it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
+	f.output = *output
 	return f, nil
 }
 
@@ -106,18 +211,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "zk-secure-check: %v\n", err)
 		return 2
-	}
-	if f.output != "text" && f.output != "json" {
-		fmt.Fprintf(stderr, "zk-secure-check: --output %q: want text or json\n", f.output)
-		return 2
-	}
-	if f.useTestenv {
-		env, err := startTestenv(ctx, f, stderr)
-		if err != nil {
-			fmt.Fprintf(stderr, "zk-secure-check: --testenv: %v\n", err)
-			return 1
-		}
-		defer env.Close()
 	}
 	opts, err := options(f)
 	if err != nil {
@@ -136,163 +229,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// options turns flags (over an optional Flink configuration) into preflight options.
+// options reads the Flink configuration, if any, and lays the flags over it.
 func options(f *flags) (*preflight.Options, error) {
-	opts := &preflight.Options{Timeout: f.timeout, Ignore: map[string]bool{}}
+	opts := &preflight.Options{Timeout: f.timeout, JobManagerPrincipals: f.jobManagers}
 	for _, n := range f.ignore {
-		n = strings.TrimSpace(n)
-		switch {
-		case n == "all":
-			opts.IgnoreAll = true
-		case slices.Contains(preflight.AllChecks, n):
-			opts.Ignore[n] = true
-		default:
-			return nil, fmt.Errorf("--ignore: unknown check %q (checks: %s, or all)", n, strings.Join(preflight.AllChecks, ", "))
-		}
+		opts.Ignore = append(opts.Ignore, strings.TrimSpace(n))
 	}
-	var cfg client.Config
-	javaRules := sasl.PrincipalRules{}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("--ignore: %w", err)
+	}
 	if f.flinkConf != "" {
 		c, err := flinkconf.Load(f.flinkConf)
 		if err != nil {
 			return nil, err
 		}
-		res, err := c.ClientConfig(flinkconf.Options{})
-		if err != nil {
+		if opts.Flink, err = c.ClientConfig(flinkconf.Options{}); err != nil {
 			return nil, err
 		}
-		opts.Flink = res
-		cfg = res.Config
-		javaRules = cfg.Kerberos.PrincipalRules
+		opts.Client = opts.Flink.Config
+		// The rules Flink's JVM applies, before flags change what this check uses.
+		opts.JavaRules = opts.Client.Kerberos.PrincipalRules
 	}
-	changed := f.fs.Changed
-	if changed("quorum") || f.flinkConf == "" {
-		cfg.Members = nil
-		for _, m := range strings.Split(f.quorum, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				cfg.Members = append(cfg.Members, m)
-			}
-		}
-		if len(cfg.Members) == 0 {
-			return nil, errors.New("no ensemble: give --quorum host:port,... or --flink-conf (or --testenv)")
-		}
+	if err := f.apply(&opts.Client); err != nil {
+		return nil, err
 	}
-	if changed("root") || cfg.Root == "" {
-		cfg.Root = f.root
+	if len(opts.Client.Members) == 0 {
+		return nil, errors.New("no ensemble: give --quorum host:port,... or --flink-conf")
 	}
-	if changed("cluster-id") || cfg.ClusterID == "" {
-		cfg.ClusterID = f.clusterID
+	if opts.Flink == nil {
+		opts.JavaRules = opts.Client.Kerberos.PrincipalRules // no JVM configuration to compare with
 	}
-	if changed("transport") || cfg.Transport == "" {
-		cfg.Transport = client.Transport(f.transport)
-	}
-	// Kerberos: any login flag makes the flags the login source.
-	k := &cfg.Kerberos
-	switch {
-	case changed("keytab") || changed("principal"):
-		if f.keytab == "" || f.principal == "" {
-			return nil, errors.New("--principal and --keytab go together")
-		}
-		cfg.SASL, k.Login = client.SASLKerberos, sasl.Login{Principal: f.principal, Keytab: f.keytab, Krb5Conf: k.Login.Krb5Conf}
-	case changed("use-ticket-cache") && f.useTicketCache:
-		cfg.SASL, k.Login = client.SASLKerberos, sasl.Login{UseTicketCache: true, Principal: f.principal, Krb5Conf: k.Login.Krb5Conf}
-	case changed("jaas"):
-		cfg.SASL, k.Login = client.SASLKerberos, sasl.Login{JAASFile: f.jaas, LoginContext: f.loginContext, Krb5Conf: k.Login.Krb5Conf}
-	}
-	if changed("login-context") && k.Login.JAASFile != "" {
-		k.Login.LoginContext = f.loginContext
-	}
-	if changed("krb5-conf") {
-		k.Login.Krb5Conf = f.krb5Conf
-	}
-	if changed("service-name") {
-		k.ServiceName = f.serviceName
-	}
-	if changed("server-principal") {
-		k.ServerPrincipal = f.serverPrincipal
-	}
-	if changed("server-realm") {
-		k.ServerRealm = f.serverRealm
-	}
-	if changed("no-canonicalize") {
-		k.NoCanonicalize = f.noCanonicalize
-	}
-	if f.flinkConf == "" {
-		javaRules = k.PrincipalRules // no JVM configuration to compare with
-	}
-	// TLS: a properties file, then individual flags on top.
-	if f.tlsProperties != "" {
-		p, err := zktls.LoadProperties(f.tlsProperties)
-		if err != nil {
-			return nil, err
-		}
-		t := p.Config
-		cfg.TLS = &t
-	}
-	if changed("tls-ca") || changed("tls-cert") || changed("tls-key") || changed("tls-key-password-file") {
-		if cfg.TLS == nil {
-			cfg.TLS = &zktls.Config{}
-		}
-		if changed("tls-ca") {
-			cfg.TLS.CAFile = f.tlsCA
-		}
-		if changed("tls-cert") {
-			cfg.TLS.CertFile = f.tlsCert
-		}
-		if changed("tls-key") {
-			cfg.TLS.KeyFile = f.tlsKey
-		}
-		if changed("tls-key-password-file") {
-			cfg.TLS.KeyPasswordFile, cfg.TLS.KeyPassword, cfg.TLS.KeyPasswordEnv = f.tlsKeyPasswordFile, "", ""
-		}
-	}
-	switch f.aclMode {
-	case "":
-	case "creator":
-		cfg.ACL = acl.Creator()
-	case "open":
-		cfg.ACL = acl.Open()
-	default:
-		return nil, fmt.Errorf("--acl %q: want creator or open", f.aclMode)
-	}
-	switch cfg.Transport {
-	case client.TransportAuto, client.TransportPlaintext, client.TransportTLS:
-	default:
-		return nil, fmt.Errorf("--transport %q: want auto, plaintext or tls", cfg.Transport)
-	}
-	opts.Client, opts.JavaRules, opts.JobManagerPrincipals = cfg, javaRules, f.jobManagers
 	return opts, nil
-}
-
-// startTestenv starts a 3-member ZooKeeper 3.8 ensemble with Kerberos (host stripped from
-// principals, SASL enforced) and TLS (clientAuth=need), and points the flags at it, logging in as
-// the JobManager principal flink/jm1 with creator-only ACLs.
-func startTestenv(ctx context.Context, f *flags, stderr io.Writer) (*testenv.Env, error) {
-	if err := testenv.Check(); err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(stderr, "zk-secure-check: starting the embedded environment (MIT KDC, 3 ZooKeeper 3.8 servers with Kerberos and TLS)...")
-	t0 := time.Now()
-	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{Members: 3, EnforceSASL: true, RemoveHostFromPrincipal: true, TLS: true})
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stderr, "zk-secure-check: environment up in %s (KDC %s, krb5.conf %s)\n\n", time.Since(t0).Round(time.Millisecond), env.KDC.Addr, env.KDC.Krb5Conf)
-	set := func(name, value string) { f.fs.Set(name, value) }
-	set("quorum", env.ZooKeeper.SecureConnectString())
-	set("principal", env.JobManagerPrincipals[0])
-	set("keytab", env.JobManagerKeytabs[0])
-	set("krb5-conf", env.KDC.Krb5Conf)
-	set("tls-ca", env.PKI.CAFile)
-	set("tls-cert", env.PKI.Client.CertFile)
-	set("tls-key", env.PKI.Client.EncryptedKeyFile)
-	set("tls-key-password-file", env.PKI.Client.PasswordFile)
-	set("cluster-id", "/testenv")
-	if !f.fs.Changed("acl") {
-		set("acl", "creator")
-	}
-	if !f.fs.Changed("jobmanager-principals") {
-		set("jobmanager-principals", strings.Join(env.JobManagerPrincipals, ","))
-	}
-	return env, nil
 }

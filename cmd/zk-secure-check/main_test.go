@@ -180,25 +180,6 @@ func q(name string, secure bool) []string {
 	return []string{"--quorum", z.Members[0].Addr()}
 }
 
-// The embedded environment (3 members, Kerberos + TLS, creator ACL, two JobManager principals)
-// passes every check: the README's demo.
-func TestTestenvPassesEverything(t *testing.T) {
-	code, o, stderr := check(t, "--testenv")
-	if code != 0 || o.Summary.Fail != 0 || o.Summary.Warn != 0 || o.Summary.Skip != 0 {
-		t.Fatalf("exit %d, summary %+v\n%s\n%s", code, o.Summary, o.dump(), stderr)
-	}
-	for _, name := range preflight.AllChecks {
-		rs := o.find(name)
-		if len(rs) == 0 {
-			t.Errorf("check %s did not run", name)
-		}
-	}
-	if got := len(o.find(preflight.CheckSASL)); got != 3 {
-		t.Errorf("sasl ran for %d members, want 3", got)
-	}
-	expect(t, o, preflight.CheckIdentity, preflight.Pass, "sasl:flink@"+testenv.DefaultRealm)
-}
-
 func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 	testEnv.Require(t)
 	world := "/ww-" + fmt.Sprint(time.Now().UnixNano())

@@ -288,7 +288,7 @@ Digest {
 			}
 			r, err := c.ClientConfig(flinkconf.Options{})
 			if err == nil {
-				scan.check(t, "flinkconf warnings", strings.Join(r.Warnings, "\n"))
+				scan.check(t, "flinkconf warnings", fmt.Sprintf("%v %+v", r.Warnings, r.Warnings))
 			}
 			return err
 		}

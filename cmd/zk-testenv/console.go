@@ -13,7 +13,7 @@ import (
 	"github.com/zksecure/zksecure/testenv"
 )
 
-const consoleHelp = `fault commands (N is a member id, from 1):
+const consoleHelp = `fault commands (N is a member id: its server.N):
   status                 every member's mode and the faults in force
   partition N            drop every packet to and from member N (a blackhole)
   cut N M                drop the packets between members N and M only
@@ -53,10 +53,12 @@ func faultCommand(ctx context.Context, env *testenv.Env, f []string) (string, er
 			return nil, fmt.Errorf("%s needs a member id", f[0])
 		}
 		id, err := strconv.Atoi(f[i])
-		if err != nil || id < 1 || id > len(z.Members) {
-			return nil, fmt.Errorf("%q is not a member id (1 to %d)", f[i], len(z.Members))
+		for _, m := range z.Members {
+			if err == nil && m.ID == id {
+				return m, nil
+			}
 		}
-		return z.Members[id-1], nil
+		return nil, fmt.Errorf("%q is not a member id (%s)", f[i], memberIDs(z.Members))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -128,4 +130,18 @@ func faultCommand(ctx context.Context, env *testenv.Env, f []string) (string, er
 		return "KDC started", env.KDC.Start(ctx)
 	}
 	return "", errors.New("unknown command " + strconv.Quote(f[0]) + " ('help' lists them)")
+}
+
+// memberIDs describes the ids: "1 to 3", or "1, 4, 7" when they are not 1 to N.
+func memberIDs(ms []*testenv.Member) string {
+	ids := make([]string, len(ms))
+	contiguous := true
+	for i, m := range ms {
+		ids[i] = strconv.Itoa(m.ID)
+		contiguous = contiguous && m.ID == i+1
+	}
+	if contiguous {
+		return fmt.Sprintf("1 to %d", len(ms))
+	}
+	return strings.Join(ids, ", ")
 }

@@ -2,107 +2,65 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"strings"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
+	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/auth/sasl"
+	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/preflight"
 	"github.com/zksecure/zksecure/testenv"
 )
 
-// quiet drops the library's log: the demo prints every outcome itself.
-var quiet = slog.New(slog.DiscardHandler)
+// demoEnv is the environment of the demo: a 3-member ZooKeeper 3.8 ensemble with Kerberos (SASL
+// enforced, host stripped from principals) and TLS (clientAuth=need).
+var demoEnv = testenv.EnvOptions{Members: 3, EnforceSASL: true, RemoveHostFromPrincipal: true, TLS: true}
 
-// demo starts a kerberized ZooKeeper, authenticates to it with Kerberos, proves the identity the
-// server assigned with a creator-only node, and shows another principal being refused.
+// demo starts demoEnv and runs zk-secure-check's checks (the preflight library) on it, printing the
+// report: what `make demo` shows.
 func demo(ctx context.Context, stdout, stderr io.Writer) int {
-	step := func(format string, args ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", args...) }
-	fail := func(err error) int { fmt.Fprintf(stderr, "demo: %v\n", err); return 1 }
 	if err := testenv.Check(); err != nil {
-		return fail(err)
+		fmt.Fprintf(stderr, "zk-testenv demo: %v\n", err)
+		return 1
 	}
-	start := time.Now()
-	step("starting an MIT KDC and a kerberized ZooKeeper 3.8 (SASL enforced) from testenv")
-	env, err := testenv.StartEnv(ctx, testenv.EnvOptions{EnforceSASL: true})
+	fmt.Fprintln(stderr, "zk-testenv demo: starting the embedded environment (MIT KDC, 3 ZooKeeper 3.8 servers with Kerberos and TLS)...")
+	t0 := time.Now()
+	env, err := testenv.StartEnv(ctx, demoEnv)
 	if err != nil {
-		return fail(err)
+		fmt.Fprintf(stderr, "zk-testenv demo: %v\n", err)
+		return 1
 	}
 	defer env.Close()
-	env.Describe(stdout)
-	step("environment up in %v", time.Since(start).Round(time.Millisecond))
-
-	members := strings.Split(env.ZooKeeper.ConnectString(), ",")
-	connect := func(principal, keytab string) (*zk.Conn, *sasl.Authenticator, error) {
-		a, err := sasl.New(sasl.Config{Login: sasl.Login{Principal: principal, Keytab: keytab, Krb5Conf: env.KDC.Krb5Conf}, Logger: quiet})
-		if err != nil {
-			return nil, nil, err
-		}
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		t0 := time.Now()
-		c, _, err := sasl.Connect(cctx, a, members, 10*time.Second, nil)
-		if err != nil {
-			a.Close()
-			return nil, nil, err
-		}
-		spn, _ := a.ServicePrincipal(ctx, members[0])
-		step("authenticated as %s to %s (service principal %s) in %v; session 0x%x",
-			a.ClientPrincipal(), members[0], spn, time.Since(t0).Round(time.Microsecond), c.SessionID())
-		return c, a, nil
+	fmt.Fprintf(stderr, "zk-testenv demo: environment up in %s (KDC %s, krb5.conf %s)\n\n", time.Since(t0).Round(time.Millisecond), env.KDC.Addr, env.KDC.Krb5Conf)
+	rep := preflight.Run(ctx, demoOptions(env))
+	rep.WriteText(stdout)
+	if rep.Failed() {
+		return 1
 	}
-
-	step("connecting with Kerberos (GSSAPI) as %s, keytab %s", env.ClientPrincipal, env.ClientKeytab)
-	c, a, err := connect(env.ClientPrincipal, env.ClientKeytab)
-	if err != nil {
-		return fail(err)
-	}
-	defer a.Close()
-	defer c.Close()
-	path := "/zksecure-demo"
-	if _, err := c.Create(path, []byte("only my principal may touch this"), 0, zk.AuthACL(zk.PermAll)); err != nil {
-		return fail(fmt.Errorf("creating a creator-only node: %w", err))
-	}
-	acl, _, err := c.GetACL(path)
-	if err != nil {
-		return fail(err)
-	}
-	for _, e := range acl {
-		step("%s has ACL %s:%s (perms %d): the server assigned our Kerberos identity", path, e.Scheme, e.ID, e.Perms)
-	}
-
-	other := env.JobManagerPrincipals[0]
-	step("connecting as another principal, %s, and reading %s", other, path)
-	c2, a2, err := connect(other, env.JobManagerKeytabs[0])
-	if err != nil {
-		return fail(err)
-	}
-	defer a2.Close()
-	defer c2.Close()
-	if _, _, err := c2.Get(path); errors.Is(err, zk.ErrNoAuth) {
-		step("refused as expected: %v", err)
-	} else {
-		return fail(fmt.Errorf("another principal could read the creator-only node (err = %v)", err))
-	}
-
-	step("connecting with a wrong service principal, which the server must reject")
-	wrong, err := sasl.New(sasl.Config{Login: sasl.Login{Principal: env.ClientPrincipal, Keytab: env.ClientKeytab, Krb5Conf: env.KDC.Krb5Conf},
-		PrincipalRules: sasl.PrincipalRules{ServerPrincipal: env.JobManagerPrincipals[1]}, Logger: quiet})
-	if err != nil {
-		return fail(err)
-	}
-	defer wrong.Close()
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, _, err := sasl.Connect(cctx, wrong, members, 10*time.Second, nil); err != nil {
-		step("refused, and nothing was sent unauthenticated:\n    %v", err)
-	} else {
-		return fail(errors.New("a session with a wrong service principal was accepted"))
-	}
-	step("demo done in %v: Kerberos authentication, identity and ACL enforcement all work", time.Since(start).Round(time.Millisecond))
 	return 0
+}
+
+// demoOptions checks env as its JobManager flink/jm1 would use it (keytab login, TLS with the
+// client certificate, creator-only ACLs under cluster id /testenv), comparing the identities of
+// every JobManager principal — what zk-secure-check is told by these flags:
+//
+//	--quorum <secure ports> --principal flink/jm1@REALM --keytab <its keytab> --krb5-conf <env's>
+//	--tls-ca <CA> --tls-cert <client cert> --tls-key <encrypted key> --tls-key-password-file <file>
+//	--cluster-id /testenv --acl creator --jobmanager-principals flink/jm1@REALM,flink/jm2@REALM
+func demoOptions(env *testenv.Env) preflight.Options {
+	return preflight.Options{
+		Client: client.Config{
+			Members:   client.SplitMembers(env.ZooKeeper.SecureConnectString()),
+			ClusterID: "/testenv",
+			TLS: &zktls.Config{CAFile: env.PKI.CAFile, CertFile: env.PKI.Client.CertFile,
+				KeyFile: env.PKI.Client.EncryptedKeyFile, KeyPasswordFile: env.PKI.Client.PasswordFile},
+			SASL: client.SASLKerberos,
+			Kerberos: sasl.Config{Login: sasl.Login{Principal: env.JobManagerPrincipals[0], Keytab: env.JobManagerKeytabs[0],
+				Krb5Conf: env.KDC.Krb5Conf}},
+			ACL: acl.Creator(),
+		},
+		JobManagerPrincipals: env.JobManagerPrincipals,
+	}
 }
