@@ -194,6 +194,7 @@ func Run(ctx context.Context, opts Options) *Report {
 		if r.cfg.TLS != nil {
 			tc = *r.cfg.TLS
 		}
+		tc.Logger = r.log
 		r.tls, r.tlsErr = tc.Load() // reported by the version check
 	}
 	defer func() {

@@ -1,9 +1,6 @@
 package testenv
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "path/filepath"
 
 // ZK39 is ZooKeeper 3.9.3 from Debian trixie, unpacked into Zk39Dir with every jar its server needs.
 // It speaks TLS 1.3 by default (3.9.2+) and answers whoAmI (3.7+).
@@ -25,13 +22,13 @@ var zk39Jars = []string{
 	"zookeeper.jar",
 }
 
-func zk39Classpath() string {
+func zk39Classpath() []string {
 	d := Zk39Dir()
 	paths := make([]string, len(zk39Jars))
 	for i, j := range zk39Jars {
 		paths[i] = filepath.Join(d, j)
 	}
-	return strings.Join(paths, ":")
+	return paths
 }
 
 // knownVersion reports whether testenv can run v.

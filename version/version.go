@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/zksecure/zksecure/internal/srvr"
 )
 
 // Version is a ZooKeeper release. The zero value is "unknown" and AtLeast nothing.
@@ -69,15 +71,6 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// MustParse is Parse for constants; it panics on error.
-func MustParse(s string) Version {
-	v, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // ParseSrvr reads the version from a srvr answer ("Zookeeper version: ..." on its first line).
 func ParseSrvr(out string) (Version, error) {
 	for _, line := range strings.Split(out, "\n") {
@@ -85,7 +78,7 @@ func ParseSrvr(out string) (Version, error) {
 			return Parse(line)
 		}
 	}
-	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, firstLine(out))
+	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, srvr.FirstLine(out))
 }
 
 // ServerMode returns the "Mode:" of a srvr answer (standalone, leader, follower, observer), or "".
@@ -96,14 +89,6 @@ func ServerMode(out string) string {
 		}
 	}
 	return ""
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 80 {
-		s = s[:80] + "..."
-	}
-	return s
 }
 
 // IsZero reports whether v is the unknown version.
