@@ -1,7 +1,8 @@
-// Package testenv starts real security infrastructure for tests and demos: an MIT Kerberos KDC,
-// Apache ZooKeeper servers (3.8 from Debian, 3.4.13 from Debian bullseye, 3.9.3 from Debian trixie;
-// standalone or an ensemble on loopback, with SASL and/or TLS), TLS material generated in Go, and
-// Java peers (the Java ZooKeeper client and Curator) for interoperability tests.
+// Package testenv starts real security infrastructure for tests and demos: an MIT Kerberos KDC
+// (or several, with cross-realm trusts), a Samba Active Directory domain controller (in an isolated
+// run), Apache ZooKeeper servers (3.8 from Debian, 3.4.13 from Debian bullseye, 3.9.3 from Debian
+// trixie; standalone or an ensemble on loopback, with SASL and/or TLS), TLS material generated in Go,
+// and Java peers (the Java ZooKeeper client and Curator) for interoperability tests.
 //
 // It is the only package of zksecure that starts processes. Every process it starts gets its
 // ports from the operating system, keeps its output in a file under its own directory, and is
