@@ -52,6 +52,9 @@ func detectVersion(ctx context.Context, r *run, m *member) Result {
 	}
 	if res.Status != Fail {
 		m.det = det
+		r.mu.Lock()
+		r.versions[m.addr] = det.Version
+		r.mu.Unlock()
 	}
 	return res
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/acl"
-	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/internal/wire"
 )
@@ -63,10 +62,12 @@ func (r *run) whoAmI(ctx context.Context, member string) ([]acl.Identity, error)
 		dial = r.tls.Dialer(nil)
 	}
 	if r.sasl {
-		a, err := sasl.New(r.cfg.Kerberos)
+		// The run's one login (and its tickets), with a failure latch of this session's own.
+		root, err := r.authenticator()
 		if err != nil {
 			return nil, err
 		}
+		a := root.Fork()
 		defer a.Close()
 		if err := a.Login(ctx); err != nil {
 			return nil, err
