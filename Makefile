@@ -5,7 +5,7 @@ GOFLAGS_TEST ?= -race -count=1 -timeout 25m
 # is the release for the go1.26 toolchain and checks code for go.mod's Go version.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test deps check build bench soak
+.PHONY: demo test deps check build bench soak fuzz
 
 ## demo: install what is needed, start a local kerberized TLS ZooKeeper (testenv) and run zk-secure-check's checks on it
 demo: deps
@@ -38,3 +38,14 @@ bench: deps
 SOAK ?= 5m
 soak: deps
 	HATEST_SOAK=$(SOAK) $(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./hatest/
+
+## fuzz: every fuzz target of the module, each for FUZZTIME (30s by default); stops at the first failure
+## (the failing input is saved under the package's testdata/fuzz for `go test` to replay)
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for file in $$(git ls-files --cached --others --exclude-standard '*_test.go' 2>/dev/null || find . -name '*_test.go'); do \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "fuzz: $$target in ./$$(dirname $$file) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file) || exit 1; \
+	  done; \
+	done

@@ -8,12 +8,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // ErrConf wraps errors in reading or interpreting a Flink configuration.
@@ -33,7 +34,7 @@ type Conf struct {
 // Load reads path: config.yaml as nested YAML, flink-conf.yaml with Flink's flat rules; any other
 // name is read as nested YAML when it parses as such and has nested maps, else as flat.
 func Load(path string) (*Conf, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, "Flink configuration", bounded.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConf, err)
 	}
@@ -67,14 +68,15 @@ func ParseFlat(b []byte) *Conf {
 		if conf == "" {
 			continue
 		}
+		// A skipped line is never quoted: it may hold a secret (a password key missing its space).
 		k, v, ok := strings.Cut(conf, ": ")
 		if !ok {
-			c.skipped(i+1, conf, "has no \": \"")
+			c.skipped(i+1, conf, "has no \": \" (key, colon, space, value)")
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "" || v == "" {
-			c.skipped(i+1, conf, "has an empty key or value")
+			c.skipped(i+1, k, "has an empty key or value")
 			continue
 		}
 		c.values[k] = v
@@ -82,10 +84,34 @@ func ParseFlat(b []byte) *Conf {
 	return c
 }
 
-// skipped records a line Flink's flat parser skips.
+// skipped records a line Flink's flat parser skips. The line is named by its number (and its key
+// when it starts with one), never quoted: it may hold a secret (a password key missing its space).
 func (c *Conf) skipped(line int, text, why string) {
-	c.parseWarnings = append(c.parseWarnings, Warning{Message: fmt.Sprintf("line %d: %q %s, so Flink skips it", line, text, why),
+	key := keyOf(text)
+	where := fmt.Sprintf("line %d", line)
+	if key != "" {
+		where += " (key " + key + ")"
+	}
+	c.parseWarnings = append(c.parseWarnings, Warning{Key: key, Message: fmt.Sprintf("%s %s, so Flink skips it", where, why),
 		Fix: `write it as "key: value" (a colon and a space between them), or remove it`})
+}
+
+// keyOf returns the Flink key a malformed line starts with, when it starts with something shaped
+// like one (dotted, before a ':' or '=' or the end); else "". Nothing after the key is ever shown.
+func keyOf(line string) string {
+	k := line
+	if i := strings.IndexAny(line, ":= \t"); i >= 0 {
+		k = line[:i]
+	}
+	if !strings.Contains(k, ".") || len(k) > 200 {
+		return ""
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return k
 }
 
 // ParseNested parses standard YAML (config.yaml) and flattens nested maps with dots; lists become

@@ -44,10 +44,14 @@ func TestFlatFlinkConf(t *testing.T) {
 		t.Errorf("JVM properties not applied: %+v", cfg.Kerberos)
 	}
 	joined := joinWarnings(r.Warnings)
-	for _, w := range []string{"did you mean high-availability.zookeeper.quorum", "this line has no separator"} {
+	for _, w := range []string{"did you mean high-availability.zookeeper.quorum", "line 22 has no \": \""} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("warnings %q lack %q", r.Warnings, w)
 		}
+	}
+	// A skipped line is named by its number, never quoted: it may hold a secret.
+	if strings.Contains(joined, "this line has no separator") {
+		t.Errorf("warnings quote a skipped line: %q", r.Warnings)
 	}
 	// Each warning names its key (a skipped line has none) and carries its fix apart from the message.
 	for _, w := range r.Warnings {

@@ -18,12 +18,13 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/zksecure/zksecure/auth/sasl"
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // krb5Conf (krb5-conf) reads krb5.conf and finds the realm and its KDCs.
 func krb5Conf(_ context.Context, r *run, _ *member) Result {
 	path := sasl.Krb5ConfPath(r.cfg.Kerberos.Login.Krb5Conf)
-	cfg, err := krbconfig.Load(path)
+	cfg, err := loadKrb5Conf(path)
 	if err != nil {
 		return Result{Status: Fail, Message: fmt.Sprintf("krb5.conf %s: %v", path, err),
 			Fix: "point --krb5-conf (or KRB5_CONFIG, -Djava.security.krb5.conf) at a readable krb5.conf"}
@@ -154,4 +155,13 @@ func loginFailure(err error) Result {
 	res := Result{Status: Fail}
 	res.Message, res.Fix = explain(err, fix)
 	return res
+}
+
+// loadKrb5Conf reads a krb5.conf within bounded.Config, as the login does.
+func loadKrb5Conf(path string) (*krbconfig.Config, error) {
+	b, err := bounded.ReadFile(path, "krb5.conf", bounded.Config)
+	if err != nil {
+		return nil, err
+	}
+	return krbconfig.NewFromString(string(b))
 }

@@ -152,6 +152,8 @@ type run struct {
 
 	mu      sync.Mutex
 	closers []func()
+	// versions are the members' versions where version passed (under mu), for whoAmI.
+	versions map[string]version.Version
 }
 
 // member is one ensemble member and what its checks learned, for the checks after them.
@@ -179,7 +181,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	r := &run{opts: opts, cfg: opts.Client, log: opts.Logger}
+	r := &run{opts: opts, cfg: opts.Client, log: opts.Logger, versions: map[string]version.Version{}}
 	r.sasl = r.cfg.SASL == client.SASLKerberos
 	r.useTLS = r.cfg.Transport == client.TransportTLS || (r.cfg.Transport == client.TransportAuto && r.cfg.TLS != nil)
 	for _, m := range r.cfg.Members {

@@ -42,7 +42,7 @@ func identity(ctx context.Context, r *run, _ *member) Result {
 	}
 	r.onClose(func() { c.Close() })
 	r.session, r.sessionCtx = c, cctx
-	ids, err := c.Identities(cctx)
+	ids, how, err := r.identities(cctx, c)
 	r.ids = ids
 	switch {
 	case err != nil:
@@ -53,7 +53,7 @@ func identity(ctx context.Context, r *run, _ *member) Result {
 	case len(ids) == 0:
 		return Result{Status: Pass, Message: "the session is unauthenticated (no SASL, no client certificate)"}
 	}
-	return Result{Status: Pass, Message: "the servers know this session as " + joinIDs(ids)}
+	return Result{Status: Pass, Message: "the servers know this session as " + joinIDs(ids) + " (" + how + ")"}
 }
 
 func joinIDs(ids []acl.Identity) string {

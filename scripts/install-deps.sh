@@ -8,9 +8,9 @@
 #     monitor's tests scrape it with a real server; started by the tests, never as a service) and
 #     Samba's AD domain controller (samba, samba-ad-dc, samba-ad-provision: an Active Directory KDC for
 #     the SASL tests; nothing starts by itself, testenv runs it in a private network namespace).
-#   * ZooKeeper 3.4.13 jars from Debian bullseye, fetched with `apt-get download` under a private apt
-#     state and unpacked with `dpkg -x` into $ZKSECURE_CACHE (default: <repo>/.cache/zk34). Never
-#     installed system-wide.
+#   * ZooKeeper 3.4.13 jars from Debian bullseye and ZooKeeper 3.9.3 jars from Debian trixie, fetched
+#     with `apt-get download` under a private apt state and unpacked with `dpkg -x` into $ZKSECURE_CACHE
+#     (default: <repo>/.cache/zk34 and .cache/zk39). Never installed system-wide.
 #
 # Nothing is downloaded from anywhere but Debian's archive.
 set -euo pipefail
@@ -18,6 +18,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${ZKSECURE_CACHE:-$repo/.cache}
 zk34=$cache/zk34
+zk39=$cache/zk39
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -61,26 +62,30 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# --- 2. ZooKeeper 3.4.13 from bullseye, private -----------------------------------------------------
-if [ -f "$zk34/.complete" ]; then
-  exit 0
-fi
-say "fetching ZooKeeper 3.4.13 jars from Debian bullseye into $zk34"
-state=$cache/apt-bullseye
-rm -rf "$zk34" "$state"
-mkdir -p "$state"/{lists/partial,archives/partial,etc/parts,etc/prefs} "$zk34"
-# The bookworm sources tell us which mirror this machine uses; bullseye lives on the same one.
-mirror=$(grep -hoE 'https?://[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-  | grep -v security | head -n1 || true)
-if [ -z "$mirror" ]; then
-  mirror=$(grep -hoE '^URIs: *https?://[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | sed 's/^URIs: *//' || true)
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-mirror=${mirror%/}
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-bullseye-stable.gpg] $mirror bullseye main" > "$state/etc/sources.list"
-# Dir::Etc::Parts points at an empty folder: the image's apt.conf.d hooks delete cached .debs after
-# every update and install, which would delete what `apt-get download` just fetched.
-cat > "$state/apt.conf" <<CONF
+# --- 2. Older and newer ZooKeeper servers from other Debian releases, private ------------------------
+# fetch_release DEST SUITE PROOF PACKAGE... downloads the packages of Debian SUITE with `apt-get download`
+# under a private apt state (never installed system-wide) and unpacks them with `dpkg -x` into DEST/root.
+# DEST/.complete marks a finished fetch; PROOF is a file under DEST/root/usr/share/java that must exist.
+fetch_release() {
+  local dest=$1 suite=$2 proof=$3; shift 3
+  [ -f "$dest/.complete" ] && return 0
+  say "fetching $* from Debian $suite into $dest"
+  local state=$cache/apt-$suite
+  rm -rf "$dest" "$state"
+  mkdir -p "$state"/{lists/partial,archives/partial,etc/parts,etc/prefs} "$dest"
+  # The bookworm sources tell us which mirror this machine uses; the other releases live on the same one.
+  local mirror
+  mirror=$(grep -hoE 'https?://[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+    | grep -v security | head -n1 || true)
+  if [ -z "$mirror" ]; then
+    mirror=$(grep -hoE '^URIs: *https?://[^ ]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | sed 's/^URIs: *//' || true)
+  fi
+  mirror=${mirror:-http://deb.debian.org/debian}
+  mirror=${mirror%/}
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-$suite-stable.gpg] $mirror $suite main" > "$state/etc/sources.list"
+  # Dir::Etc::Parts points at an empty folder: the image's apt.conf.d hooks delete cached .debs after
+  # every update and install, which would delete what `apt-get download` just fetched.
+  cat > "$state/apt.conf" <<CONF
 Dir::Etc::SourceList "$state/etc/sources.list";
 Dir::Etc::SourceParts "$state/etc/parts";
 Dir::Etc::Parts "$state/etc/parts";
@@ -95,14 +100,25 @@ APT::Architecture "amd64";
 Acquire::Languages "none";
 APT::Sandbox::User "root";
 CONF
-: > "$state/status"
-export APT_CONFIG=$state/apt.conf
-apt-get update -qq
-pkgs=(libzookeeper-java libslf4j-java liblog4j1.2-java libjline-java)
-(cd "$state/archives" && apt-get download -qq "${pkgs[@]}")
-for deb in "$state"/archives/*.deb; do dpkg -x "$deb" "$zk34/root"; done
-jar=$(ls "$zk34"/root/usr/share/java/zookeeper-3.4*.jar 2>/dev/null | head -n1)
-if [ -z "$jar" ]; then say "no zookeeper-3.4 jar in the bullseye packages"; exit 1; fi
-rm -rf "$state"
-touch "$zk34/.complete"
-say "ZooKeeper 3.4 jars in $zk34/root/usr/share/java"
+  : > "$state/status"
+  (
+    export APT_CONFIG=$state/apt.conf
+    apt-get update -qq
+    cd "$state/archives" && apt-get download -qq "$@"
+  )
+  local deb
+  for deb in "$state"/archives/*.deb; do dpkg -x "$deb" "$dest/root"; done
+  if [ ! -e "$dest/root/usr/share/java/$proof" ]; then say "no $proof in the $suite packages"; exit 1; fi
+  rm -rf "$state"
+  touch "$dest/.complete"
+  say "jars from Debian $suite in $dest/root/usr/share/java"
+}
+
+# ZooKeeper 3.4.13 (bullseye): the server zksecure must still speak SASL to (no TLS).
+fetch_release "$zk34" bullseye zookeeper-3.4.13.jar \
+  libzookeeper-java libslf4j-java liblog4j1.2-java libjline-java
+# ZooKeeper 3.9.3 (trixie) with every jar its server needs (testenv puts all of them, its own
+# zookeeper-jute.jar first, ahead of zookeeper.jar: the jar's manifest names the system 3.8 jute).
+fetch_release "$zk39" trixie zookeeper-3.9.3.jar \
+  libzookeeper-java libnetty-java libslf4j-java liblog4j1.2-java libcommons-cli-java libcommons-io-java \
+  libdropwizard-metrics-java libsnappy-java libjackson2-databind-java libjackson2-core-java libjackson2-annotations-java

@@ -19,11 +19,19 @@ const debianJava = "/usr/share/java"
 // scripts/install-deps.sh. It is $ZKSECURE_ZK34_DIR when set, else <repo>/.cache/zk34/root/usr/share/java,
 // where <repo> is found from this source file's location (tests and `go run` in this module) or from
 // the working directory.
-func Zk34Dir() string {
-	if d := os.Getenv("ZKSECURE_ZK34_DIR"); d != "" {
+func Zk34Dir() string { return cachedJars("ZKSECURE_ZK34_DIR", "zk34") }
+
+// Zk39Dir returns the folder holding the ZooKeeper 3.9.3 jars (and the jars its server needs) unpacked
+// from Debian trixie by scripts/install-deps.sh: $ZKSECURE_ZK39_DIR when set, else
+// <repo>/.cache/zk39/root/usr/share/java, found as for [Zk34Dir].
+func Zk39Dir() string { return cachedJars("ZKSECURE_ZK39_DIR", "zk39") }
+
+// cachedJars finds the jar folder install-deps.sh unpacked into <repo>/.cache/<name>.
+func cachedJars(env, name string) string {
+	if d := os.Getenv(env); d != "" {
 		return d
 	}
-	rel := filepath.Join(".cache", "zk34", "root", "usr", "share", "java")
+	rel := filepath.Join(".cache", name, "root", "usr", "share", "java")
 	var candidates []string
 	if _, file, _, ok := runtime.Caller(0); ok {
 		candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(file)), rel))
@@ -68,6 +76,12 @@ func Check() error {
 	}
 	if _, err := os.Stat(filepath.Join(Zk34Dir(), "zookeeper.jar")); err != nil {
 		missing = append(missing, "ZooKeeper 3.4 jars in "+Zk34Dir())
+	}
+	for _, jar := range zk39Jars {
+		if _, err := os.Stat(filepath.Join(Zk39Dir(), jar)); err != nil {
+			missing = append(missing, "ZooKeeper 3.9 jar "+filepath.Join(Zk39Dir(), jar))
+			break
+		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: %s", ErrMissingDependency, strings.Join(missing, ", "))

@@ -22,6 +22,9 @@ type JavaTLS struct {
 	TrustStore, TrustStoreType, TrustStorePassword string
 	// NoHostnameVerification sets zookeeper.ssl.hostnameVerification=false.
 	NoHostnameVerification bool
+	// Protocol sets zookeeper.ssl.protocol; empty keeps the client's default (TLSv1.2 for the 3.8
+	// client, which a 3.9.2+ server refuses by default: it accepts TLSv1.3 only).
+	Protocol string
 }
 
 // JavaClientOptions configures a Java peer. The zero value is a plaintext client without SASL.
@@ -89,6 +92,7 @@ func clientFlags(opts JavaClientOptions) []string {
 		if t.NoHostnameVerification {
 			add("hostnameVerification", "false")
 		}
+		add("protocol", t.Protocol)
 	}
 	return argv
 }

@@ -79,6 +79,9 @@ func debianJars(jars ...string) []string {
 
 // serverClasspath is what each server needs beyond the jar's manifest (see DESIGN.md §9).
 func serverClasspath(v Version) []string {
+	if v == ZK39 {
+		return zk39Classpath()
+	}
 	if v == ZK34 {
 		d := Zk34Dir()
 		return []string{filepath.Join(d, "zookeeper.jar"), filepath.Join(d, "slf4j-api.jar"),

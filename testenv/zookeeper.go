@@ -39,7 +39,7 @@ type SASLServer struct {
 	// Principal is the service principal the servers log in as; empty means "zookeeper/localhost".
 	// It is created in the KDC if it does not exist yet.
 	Principal string
-	// Enforce makes a 3.8 server close sessions that have not authenticated with SASL
+	// Enforce makes a 3.8/3.9 server close sessions that have not authenticated with SASL
 	// (enforce.auth.enabled=true, enforce.auth.schemes=sasl): they get error -124. 3.4 cannot enforce.
 	Enforce bool
 	// RemoveHostFromPrincipal and RemoveRealmFromPrincipal set kerberos.removeHostFromPrincipal and
@@ -64,7 +64,7 @@ type TLSServer struct {
 // ZooKeeperOptions configures StartZooKeeper. The zero value is a standalone plaintext 3.8 server with
 // no authentication.
 type ZooKeeperOptions struct {
-	// Version is ZK38 (the zero value means ZK38) or ZK34.
+	// Version is ZK38 (the zero value means ZK38), ZK34 or ZK39.
 	Version Version
 	// Members is the ensemble size; 0 or 1 means standalone.
 	Members int
@@ -163,8 +163,8 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 	if opts.Version == "" {
 		opts.Version = ZK38
 	}
-	if opts.Version != ZK38 && opts.Version != ZK34 {
-		return nil, fmt.Errorf("testenv: unknown ZooKeeper version %q (want %q or %q)", opts.Version, ZK38, ZK34)
+	if !knownVersion(opts.Version) {
+		return nil, fmt.Errorf("testenv: unknown ZooKeeper version %q (want %q, %q or %q)", opts.Version, ZK38, ZK34, ZK39)
 	}
 	if err := checkServers(&opts); err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 	}
 	if opts.TLS != nil {
 		if opts.Version == ZK34 {
-			return nil, errors.New("testenv: ZooKeeper 3.4 has no TLS; use ZK38 for a TLS server")
+			return nil, errors.New("testenv: ZooKeeper 3.4 has no TLS; use ZK38 or ZK39 for a TLS server")
 		}
 		if opts.TLS.PKI == nil {
 			return nil, errors.New("testenv: TLSServer.PKI is required")

@@ -17,6 +17,7 @@ func TestZooKeeperVersionsReportThroughSrvr(t *testing.T) {
 	}{
 		{testenv.ZK38, "Zookeeper version: 3.8."},
 		{testenv.ZK34, "Zookeeper version: 3.4.13"},
+		{testenv.ZK39, "Zookeeper version: 3.9.3"},
 	} {
 		t.Run(string(tc.version), func(t *testing.T) {
 			t.Parallel()

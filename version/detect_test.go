@@ -23,7 +23,8 @@ import (
 var (
 	pki        *testenv.PKI
 	zk38, zk34 *testenv.ZooKeeper
-	testEnv    *testenv.Shared // set up by the first test that needs it
+	zk39       *testenv.ZooKeeper // TLS 1.3 only, 3.9.2+'s default
+	testEnv    *testenv.Shared    // set up by the first test that needs it
 	clientTLS  *zktls.Client
 )
 
@@ -36,11 +37,12 @@ func TestMain(m *testing.M) {
 		zks, err := s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 			"38": {TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 			"34": {Version: testenv.ZK34},
+			"39": {Version: testenv.ZK39, TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 		})
 		if err != nil {
 			return err
 		}
-		zk38, zk34 = zks["38"], zks["34"]
+		zk38, zk34, zk39 = zks["38"], zks["34"], zks["39"]
 		clientTLS, err = zktls.Config{CertFile: pki.Client.KeystorePEM, CAFile: pki.CAFile}.Load()
 		return err
 	})
@@ -74,6 +76,14 @@ func TestDetectReportsEachMember(t *testing.T) {
 	m, err = version.Detect(ctx, zk38.Members[0].SecureAddr(), clientTLS)
 	if err != nil || m.Mode != version.TLS || m.Version.String() != "3.8.0" || len(m.Chain) == 0 || m.Chain[0].Subject.CommonName != "zookeeper" {
 		t.Errorf("3.8 TLS: %+v, %v", m, err)
+	}
+	m, err = version.Detect(ctx, zk39.Members[0].PlainAddr(), nil)
+	if err != nil || m.Mode != version.Plaintext || m.Version.String() != "3.9.3" || !m.Version.SupportsWhoAmI() {
+		t.Errorf("3.9 plaintext: %+v, %v", m, err)
+	}
+	m, err = version.Detect(ctx, zk39.Members[0].SecureAddr(), clientTLS)
+	if err != nil || m.Mode != version.TLS || m.Version.String() != "3.9.3" || len(m.Chain) == 0 {
+		t.Errorf("3.9 TLS (1.3 only): %+v, %v", m, err)
 	}
 }
 
@@ -117,7 +127,7 @@ func TestConfigNodeCrossCheck(t *testing.T) {
 	for _, tc := range []struct {
 		z    *testenv.ZooKeeper
 		want bool
-	}{{zk38, true}, {zk34, false}} {
+	}{{zk38, true}, {zk34, false}, {zk39, true}} {
 		c, ev, err := zk.Connect([]string{tc.z.Members[0].Addr()}, 10*time.Second, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false))
 		if err != nil {
 			t.Fatal(err)

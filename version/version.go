@@ -27,7 +27,9 @@ var ErrParse = errors.New("version: cannot parse")
 // or a whole srvr first line "Zookeeper version: 3.8.0-..., built on ...".
 func Parse(s string) (Version, error) {
 	t := strings.TrimSpace(s)
-	if i := strings.Index(strings.ToLower(t), "version:"); i >= 0 {
+	// Lower-case ASCII bytes only: strings.ToLower changes the length of invalid UTF-8 (a hostile or
+	// garbled srvr answer), and the index must be valid in t.
+	if i := strings.Index(asciiLower(t), "version:"); i >= 0 {
 		t = strings.TrimSpace(t[i+len("version:"):])
 	}
 	if i := strings.IndexAny(t, ", \t\n"); i >= 0 {
@@ -55,6 +57,18 @@ func Parse(s string) (Version, error) {
 		return Version{}, fmt.Errorf("%w: %q", ErrParse, s)
 	}
 	return Version{major: nums[0], minor: nums[1], patch: nums[2], raw: raw}, nil
+}
+
+// asciiLower maps the bytes A–Z to a–z and keeps every other byte as it is, so that offsets into
+// the result are offsets into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // ParseSrvr reads the version from a srvr answer ("Zookeeper version: ..." on its first line).

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
-	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/zksecure/zksecure/internal/ctxcall"
@@ -68,7 +67,7 @@ func readCredInfo(s source, principal string, f credFile) CredentialInfo {
 	info := CredentialInfo{File: f.path, Modified: f.modTime}
 	user, realm := splitPrincipal(principal, "")
 	if s.keytab != "" {
-		if kt, err := keytab.Load(s.keytab); err == nil {
+		if kt, err := loadKeytab(s.keytab); err == nil {
 			for _, e := range kt.Entries {
 				if e.Principal.Realm == realm && strings.Join(e.Principal.Components, "/") == user && int(e.KVNO) > info.KeytabKVNO {
 					info.KeytabKVNO = int(e.KVNO)
@@ -77,7 +76,7 @@ func readCredInfo(s source, principal string, f credFile) CredentialInfo {
 		}
 		return info
 	}
-	if cc, err := credentials.LoadCCache(s.ccache); err == nil {
+	if cc, err := loadCCache(s.ccache); err == nil {
 		for _, c := range cc.GetEntries() {
 			if len(c.Server.PrincipalName.NameString) > 0 && c.Server.PrincipalName.NameString[0] == "krbtgt" && c.EndTime.After(info.TGTEnd) {
 				info.TGTEnd, info.RenewTill = c.EndTime, c.RenewTill
@@ -101,7 +100,7 @@ func (a *Authenticator) loginNewerKVNO(ctx context.Context, loginErr error) (*kr
 		return nil, 0, false
 	}
 	kdcKVNO, _ := strconv.Atoi(m[1])
-	kt, err := keytab.Load(a.src.keytab)
+	kt, err := loadKeytab(a.src.keytab)
 	if err != nil {
 		return nil, 0, false
 	}

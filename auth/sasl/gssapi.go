@@ -107,8 +107,10 @@ func (g *gssapiClient) step(in []byte) (out []byte, done bool, err error) {
 		if err := wt.Unmarshal(in, true); err != nil {
 			return nil, false, fmt.Errorf("%w: server's security-layer offer: %w", errGSSAPI, err)
 		}
-		if ok, err := wt.Verify(g.wrap, keyusage.GSSAPI_ACCEPTOR_SEAL); !ok {
-			return nil, false, fmt.Errorf("%w: server's security-layer offer does not verify: %w", errGSSAPI, err)
+		if ok, _ := wt.Verify(g.wrap, keyusage.GSSAPI_ACCEPTOR_SEAL); !ok {
+			// gokrb5's error is dropped, never wrapped: its text carries the checksum it computed,
+			// a valid MAC under the session key of a payload the server chose.
+			return nil, false, fmt.Errorf("%w: server's security-layer offer does not verify (wrong checksum: the server does not hold this ticket's session key)", errGSSAPI)
 		}
 		if len(wt.Payload) != 4 {
 			return nil, false, fmt.Errorf("%w: security-layer offer has %d bytes, want 4", errGSSAPI, len(wt.Payload))

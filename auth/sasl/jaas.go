@@ -3,9 +3,10 @@ package sasl
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // Krb5LoginModule is the JAAS login module whose options zksecure reads.
@@ -32,7 +33,7 @@ var ErrJAAS = errors.New("sasl: JAAS configuration")
 
 // LoadJAAS reads and parses a JAAS file (the file java.security.auth.login.config names).
 func LoadJAAS(path string) (*JAASConfig, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, "JAAS file", bounded.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJAAS, err)
 	}
@@ -59,7 +60,7 @@ func ParseJAAS(src string) (*JAASConfig, error) {
 	for !p.done() {
 		name := p.next()
 		if name.kind != tokWord {
-			return nil, p.errorf(name, "expected a section name, found %q", name.text)
+			return nil, p.errorf(name, "expected a section name, found %s", name.describe())
 		}
 		if t := p.next(); t.text != "{" || t.kind != tokPunct {
 			return nil, p.errorf(t, "expected { after section %q", name.text)
@@ -74,7 +75,7 @@ func ParseJAAS(src string) (*JAASConfig, error) {
 				break
 			}
 			if t.kind != tokWord {
-				return nil, p.errorf(t, "expected a login module class in section %q, found %q", name.text, t.text)
+				return nil, p.errorf(t, "expected a login module class in section %q, found %s", name.text, t.describe())
 			}
 			e := JAASEntry{Module: t.text, Options: map[string]string{}}
 			f := p.next()
@@ -93,10 +94,11 @@ func ParseJAAS(src string) (*JAASConfig, error) {
 					break
 				}
 				if k.kind != tokWord {
-					return nil, p.errorf(k, "expected an option or ; in %s, found %q", e.Module, k.text)
+					return nil, p.errorf(k, "expected an option or ; in %s, found %s", e.Module, k.describe())
 				}
 				if eq := p.next(); eq.kind != tokPunct || eq.text != "=" {
-					return nil, p.errorf(eq, "expected = after option %s", k.text)
+					// Not named: a word here may be the rest of an unquoted value with a space.
+					return nil, p.errorf(eq, "expected = after an option name in %s (options are key=value; quote a value that has spaces)", e.Module)
 				}
 				v := p.next()
 				if v.kind != tokWord && v.kind != tokString {
@@ -215,6 +217,20 @@ func jaasTokens(src string) ([]jaasTok, error) {
 type jaasParser struct {
 	toks []jaasTok
 	pos  int
+}
+
+// describe names a token in an error without quoting a value: a quoted value may be a password
+// (DigestLoginModule's password="...").
+func (t jaasTok) describe() string {
+	switch t.kind {
+	case tokString:
+		return "a quoted value"
+	case tokPunct:
+		return fmt.Sprintf("%q", t.text)
+	case tokEOF:
+		return "the end of the file"
+	}
+	return "a word"
 }
 
 func (p *jaasParser) done() bool { return p.pos >= len(p.toks) }

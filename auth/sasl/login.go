@@ -9,10 +9,7 @@ import (
 	"time"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
-	krbconfig "github.com/jcmturner/gokrb5/v8/config"
-	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
-	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // DefaultLoginContext is the JAAS section the Java client reads (zookeeper.sasl.clientconfig;
@@ -179,7 +176,7 @@ func etypeName(e int32) string {
 // not contact the KDC.
 func newKrbClient(s source) (*krbclient.Client, string, error) {
 	confPath := Krb5ConfPath(s.krb5conf)
-	cfg, err := krbconfig.Load(confPath)
+	cfg, err := loadKrb5Conf(confPath)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: krb5.conf %s: %w", ErrConfig, confPath, err)
 	}
@@ -189,7 +186,7 @@ func newKrbClient(s source) (*krbclient.Client, string, error) {
 		if realm == "" {
 			return nil, "", fmt.Errorf("%w: principal %q has no realm and %s has no default_realm", ErrConfig, s.principal, confPath)
 		}
-		kt, err := keytab.Load(s.keytab)
+		kt, err := loadKeytab(s.keytab)
 		if err != nil {
 			return nil, "", fmt.Errorf("%w: keytab %s: %w", ErrLogin, s.keytab, err)
 		}
@@ -218,7 +215,7 @@ func newKrbClient(s source) (*krbclient.Client, string, error) {
 		}
 		return krbclient.NewWithKeytab(user, realm, kt, cfg, settings...), full, nil
 	}
-	cc, err := credentials.LoadCCache(s.ccache)
+	cc, err := loadCCache(s.ccache)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: ticket cache %s: %w (run kinit first, or use a keytab)", ErrLogin, s.ccache, err)
 	}

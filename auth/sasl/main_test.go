@@ -40,6 +40,8 @@ const (
 	zk38TLS   = "3.8-tls"      // SASL + TLS (secure port only, clientAuth=need)
 	zk38NoSAS = "3.8-nosasl"   // no SASL configured at all
 	zkRC4     = "3.8-rc4"      // AD only: an SPN with AD's default encryption types
+	zk39      = "3.9"          // MIT only: 3.9.3, SASL enforced + TLS (clientAuth=need) with a plaintext port too
+	zk39TLS   = "3.9-tls"      // the same server, through its secure port
 )
 
 // kdcEnv is one KDC and the servers keyed from it.
@@ -129,10 +131,13 @@ func startMIT(ctx context.Context, s *testenv.Shared) error {
 		zk34:      {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 		zk38TLS:   {SASL: &testenv.SASLServer{KDC: kdc}, TLS: &testenv.TLSServer{PKI: pki}},
 		zk38NoSAS: {},
+		zk39: {Version: testenv.ZK39, SASL: &testenv.SASLServer{KDC: kdc, Enforce: true},
+			TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
 	})
 	if err != nil {
 		return err
 	}
+	servers[zk39TLS] = servers[zk39]
 	mitEnv = &kdcEnv{name: "MIT", kdc: kdc, servers: servers, otherService: "notzk/localhost"}
 	return mitEnv.exportKeytabs(ctx, mitUsers...)
 }

@@ -65,13 +65,14 @@ func uniquePath(t testing.TB) string {
 	return "/" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + time.Now().Format("150405.000000")
 }
 
-// On every server kind, the session authenticates as the keytab's principal: a creator-only node
-// carries exactly the sasl id of that principal.
+// On every server kind and version (3.4, 3.8, 3.9), the session authenticates as the keytab's
+// principal: a creator-only node carries exactly the sasl id of that principal (and the x509 id over
+// TLS with a client certificate).
 // Against AD, zk38Enf is an ensemble whose members have principals of their own
 // (zookeeper/zke1.ad.test, zookeeper/zke2.ad.test): the client asks each for its own.
 func TestSessionIdentityIsThePrincipal(t *testing.T) {
 	forEachKDC(t, func(t *testing.T, r *kdcEnv) {
-		for _, name := range []string{zk38, zk38Enf, zk34, zk38TLS} {
+		for _, name := range []string{zk38, zk38Enf, zk34, zk38TLS, zk39, zk39TLS} {
 			z := r.servers[name]
 			if z == nil {
 				continue
@@ -85,7 +86,8 @@ func TestSessionIdentityIsThePrincipal(t *testing.T) {
 
 func sessionIdentity(t *testing.T, r *kdcEnv, name string, z *testenv.ZooKeeper) {
 	var base zk.Dialer
-	if name == zk38TLS {
+	overTLS := name == zk38TLS || name == zk39TLS
+	if overTLS {
 		base = tlsDialer(t)
 	}
 	a := r.newAuth(t, r.keytabLogin(t, "client"))
@@ -98,7 +100,11 @@ func sessionIdentity(t *testing.T, r *kdcEnv, name string, z *testenv.ZooKeeper)
 		if err != nil || spn != m.ServicePrincipal {
 			t.Errorf("ServicePrincipal(%s) = %q, %v; want the member's own %s", m.Addr(), spn, err, m.ServicePrincipal)
 		}
-		c := connectTo(t, a, []string{m.Addr()}, base)
+		addr := m.Addr()
+		if overTLS {
+			addr = m.SecureAddr()
+		}
+		c := connectTo(t, a, []string{addr}, base)
 		p := uniquePath(t)
 		if _, err := c.Create(p, []byte("x"), 0, zk.AuthACL(zk.PermAll)); err != nil {
 			t.Fatalf("member %s: create creator-only node: %v", m.Addr(), err)
@@ -114,7 +120,7 @@ func sessionIdentity(t *testing.T, r *kdcEnv, name string, z *testenv.ZooKeeper)
 		if want := "sasl:" + r.kdc.Principal("client"); !slices.Contains(ids, want) {
 			t.Fatalf("member %s: ACL ids %v do not contain %s", m.Addr(), ids, want)
 		}
-		if name == zk38TLS && !slices.Contains(ids, "x509:"+pki.Client.Subject) {
+		if overTLS && !slices.Contains(ids, "x509:"+pki.Client.Subject) {
 			t.Errorf("over TLS with a client certificate, ACL ids %v lack the x509 id", ids)
 		}
 	}
@@ -390,7 +396,7 @@ func checkErr(t *testing.T, err, sentinel error, mentions []string) {
 
 // After the server rejects the ticket, no request ever reaches it: the zk.Conn is closed and every
 // later dial fails at once with the same error. A plain 3.8 server answers AuthFailed (-115), a
-// SASL-enforcing one SessionClosedRequireSaslAuth (-124).
+// SASL-enforcing 3.8 or 3.9 one SessionClosedRequireSaslAuth (-124).
 func TestAuthFailureLatchesAndClosesSession(t *testing.T) {
 	forEachKDC(t, authFailureLatchesAndClosesSession)
 }
@@ -399,7 +405,10 @@ func authFailureLatchesAndClosesSession(t *testing.T, r *kdcEnv) {
 	for _, tc := range []struct {
 		server string
 		code   int32
-	}{{zk38, sasl.CodeAuthFailed}, {zk38Enf, sasl.CodeSASLRequired}} {
+	}{{zk38, sasl.CodeAuthFailed}, {zk38Enf, sasl.CodeSASLRequired}, {zk39, sasl.CodeSASLRequired}} {
+		if r.servers[tc.server] == nil {
+			continue
+		}
 		t.Run(tc.server, func(t *testing.T) {
 			cfg := r.keytabLogin(t, "client")
 			cfg.ServerPrincipal = r.otherService

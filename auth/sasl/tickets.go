@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
@@ -71,7 +70,7 @@ func (a *Authenticator) Tickets(ctx context.Context, members ...string) (Tickets
 		if err != nil {
 			return t, err
 		}
-		cc, err := credentials.LoadCCache(src.ccache)
+		cc, err := loadCCache(src.ccache)
 		if err != nil {
 			return t, fmt.Errorf("%w: ticket cache %s: %w", ErrLogin, src.ccache, err)
 		}

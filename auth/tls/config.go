@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 var (
@@ -161,7 +163,7 @@ func (p password) get() ([]byte, error) {
 func (p password) optional() ([]byte, error) {
 	switch {
 	case p.file != "":
-		b, err := os.ReadFile(p.file)
+		b, err := bounded.ReadFile(p.file, p.what+" password file", bounded.Password)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s password file: %w", ErrConfig, p.what, err)
 		}
@@ -208,7 +210,11 @@ func (c Config) Load() (*Client, error) {
 	if err := c.HostnameRules.valid(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, min: c.MinVersion, max: c.MaxVersion, suites: c.CipherSuites, log: c.Logger}
+	// The loaded Client keeps no password: the key is decrypted below, and a Client printed with %v
+	// or %+v (its cfg is unexported, so Secret's redaction cannot run) must not show one.
+	kept := c
+	kept.KeyPassword, kept.CAPassword = "", ""
+	cl := &Client{cfg: kept, min: c.MinVersion, max: c.MaxVersion, suites: c.CipherSuites, log: c.Logger}
 	if cl.log == nil {
 		cl.log = slog.Default()
 	}

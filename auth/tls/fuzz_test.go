@@ -1,8 +1,11 @@
 package zktls
 
 import (
+	"bytes"
 	"encoding/pem"
 	"testing"
+
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
 )
 
 // FuzzParseKeyBlock feeds arbitrary key blocks (plain, encrypted, legacy) to the key parser: it must
@@ -22,5 +25,31 @@ func FuzzParseKeyBlock(f *testing.F) {
 		if err == nil && k == nil {
 			t.Fatal("nil key without error")
 		}
+	})
+}
+
+// The 35-byte JKS file that claims a private key entry with 4,294,967,295 certificates: keystore-go
+// alone would allocate 171 GB for the chain before reading one byte of it.
+var hugeChainJKS = []byte{
+	0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1, // magic, version 2, one entry
+	0, 0, 0, 1, 0, 1, 'a', // private key entry, alias "a"
+	0, 0, 0, 0, 0, 0, 0, 0, // time stamp
+	0, 0, 0, 0, // no key bytes
+	0xff, 0xff, 0xff, 0xff, // certificate count
+}
+
+// FuzzCheckJKS: the JKS pre-scan never panics, and whatever it lets through keystore-go reads
+// without allocating more than the file can justify (the fuzzer's memory limit would catch it).
+func FuzzCheckJKS(f *testing.F) {
+	f.Add(hugeChainJKS)
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 0})
+	f.Add([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0xce, 0xce, 0xce, 0xce})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := checkJKS("fuzz.jks", data); err != nil {
+			return
+		}
+		ks := keystore.New()
+		ks.Load(bytes.NewReader(data), []byte("pw"))
 	})
 }

@@ -12,13 +12,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"github.com/youmark/pkcs8"
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/zksecure/zksecure/internal/bounded"
 )
 
 // StoreType is the format of a keystore or truststore, as in zookeeper.ssl.keyStore.type.
@@ -82,7 +83,7 @@ func loadKeyStore(path string, typ StoreType, keyFile string, pw password) (*key
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := bounded.ReadFile(path, "keystore", bounded.Store)
 	if err != nil {
 		return nil, fmt.Errorf("%w: client certificate: %w", ErrConfig, err)
 	}
@@ -110,7 +111,7 @@ func loadKeyStore(path string, typ StoreType, keyFile string, pw password) (*key
 	}
 	keyPath := path
 	if keyFile != "" {
-		kd, err := os.ReadFile(keyFile)
+		kd, err := bounded.ReadFile(keyFile, "key file", bounded.Key)
 		if err != nil {
 			return nil, fmt.Errorf("%w: client key: %w", ErrConfig, err)
 		}
@@ -236,6 +237,9 @@ func loadJKSKey(path string, data []byte, pw password) (*keyMaterial, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkJKS(path, data); err != nil {
+		return nil, err
+	}
 	ks := keystore.New()
 	if err := ks.Load(bytes.NewReader(data), secret); err != nil {
 		if strings.Contains(err.Error(), "digest") {
@@ -274,7 +278,7 @@ func loadTrustStore(path string, typ StoreType, pw password) ([]*x509.Certificat
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := bounded.ReadFile(path, "trust store", bounded.Store)
 	if err != nil {
 		return nil, fmt.Errorf("%w: trust store: %w", ErrConfig, err)
 	}
@@ -295,6 +299,9 @@ func loadTrustStore(path string, typ StoreType, pw password) ([]*x509.Certificat
 	case TypeJKS:
 		secret, err := pw.optional()
 		if err != nil {
+			return nil, err
+		}
+		if err := checkJKS(path, data); err != nil {
 			return nil, err
 		}
 		ks := keystore.New()

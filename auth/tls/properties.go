@@ -2,6 +2,7 @@ package zktls
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -96,12 +97,13 @@ func unescape(s string) (rune, int, error) {
 	case 'f':
 		return '\f', 2, nil
 	case 'u':
+		// The escape's characters are never quoted: they may be part of a password.
 		if len(s) < 6 {
-			return 0, 0, fmt.Errorf("malformed \\u escape %q", s)
+			return 0, 0, errors.New("malformed \\u escape (want four hex digits after \\u)")
 		}
 		v, err := strconv.ParseUint(s[2:6], 16, 16)
 		if err != nil {
-			return 0, 0, fmt.Errorf("malformed \\u escape %q", s[:6])
+			return 0, 0, errors.New("malformed \\u escape (want four hex digits after \\u)")
 		}
 		return rune(v), 6, nil
 	}

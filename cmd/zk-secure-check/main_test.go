@@ -37,6 +37,7 @@ const (
 	srvWrongHost = "wronghost" // TLS with a certificate for wrong.example
 	srvIPOnly    = "iponly"    // TLS with a certificate whose only SAN is 127.0.0.1
 	srv34        = "3.4"       // ZooKeeper 3.4 with SASL
+	srv39        = "3.9"       // ZooKeeper 3.9: SASL enforced, host stripped, TLS (1.3 only) need
 )
 
 func TestMain(m *testing.M) {
@@ -71,6 +72,8 @@ func TestMain(m *testing.M) {
 			srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.WrongHostServer, ClientAuth: testenv.ClientAuthNone}},
 			srvIPOnly:    {TLS: &testenv.TLSServer{PKI: pki, Cert: ipOnly, ClientAuth: testenv.ClientAuthNone}},
 			srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
+			srv39: {Version: testenv.ZK39, SASL: &testenv.SASLServer{KDC: kdc, Enforce: true, RemoveHostFromPrincipal: true},
+				TLS: &testenv.TLSServer{PKI: pki}},
 		})
 		return err
 	})
@@ -369,6 +372,33 @@ func TestFlinkConfSessionTimeoutAndOverrides(t *testing.T) {
 	}
 	expect(t, o, preflight.CheckSessionTimeout, preflight.Warn, "requested 5m0s, the servers granted 1m0s")
 	expect(t, o, preflight.CheckTCP, preflight.Pass, servers[srvNoSASL].Members[0].Addr())
+}
+
+// The identity check asks the server (whoAmI) where it can: a 3.9 member over TLS + SASL names both
+// ids; 3.4 has no whoAmI, and the probe node answers there.
+func TestIdentityByVersion(t *testing.T) {
+	testEnv.Require(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"3.9 over TLS and SASL", args(q(srv39, true), kerberosArgs("flink/jm1"), tlsArgs(true), []string{"--cluster-id", "/on39", "--acl", "creator"}),
+			[]string{"sasl:flink@" + testenv.DefaultRealm, "x509:" + pki.Client.Subject, "(whoAmI on " + servers[srv39].Members[0].SecureAddr() + ")"}},
+		{"3.4 over SASL", args(q(srv34, false), kerberosArgs("flink/jm1"), []string{"--cluster-id", "/on34"}),
+			[]string{"sasl:" + kdc.Principal("flink/jm1"), "(probe node)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, o, stderr := check(t, tc.args...)
+			if code != 0 {
+				t.Errorf("exit %d, want 0\n%s%s", code, o.dump(), stderr)
+			}
+			for _, w := range tc.want {
+				expect(t, o, preflight.CheckIdentity, preflight.Pass, w)
+			}
+			expect(t, o, preflight.CheckVersion, preflight.Pass, "ZooKeeper "+map[bool]string{true: "3.9.3", false: "3.4.13"}[tc.name[:3] == "3.9"])
+		})
+	}
 }
 
 func TestUsageErrorsExit2(t *testing.T) {

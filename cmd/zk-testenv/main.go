@@ -1,11 +1,11 @@
 // Command zk-testenv starts a local kerberized (and optionally TLS) ZooKeeper environment — a real
-// MIT KDC, a PKI and ZooKeeper 3.8 or 3.4 servers — prints shell exports for it, a flink-conf.yaml
+// MIT KDC, a PKI and ZooKeeper 3.8, 3.9 or 3.4 servers — prints shell exports for it, a flink-conf.yaml
 // fragment and a JAAS file for Flink HA on it, and keeps it up until interrupted, or runs a command
 // inside it. It is the test environment of zksecure, for people working by hand and for CI.
 //
 // Usage:
 //
-//	zk-testenv up [--version 3.8|3.4] [--members N] [--tls] [--client-auth need|want|none]
+//	zk-testenv up [--version 3.8|3.9|3.4] [--members N] [--tls] [--client-auth need|want|none]
 //	              [--plaintext-port] [--enforce-sasl] [--no-sasl] [--remove-host] [--remove-realm] [--dir DIR]
 //	              [--domain DOMAIN] [--zoo-cfg conf/zoo.cfg] [--flink-conf conf/flink-conf.yaml]
 //	              [-- CMD ARGS...]
@@ -68,12 +68,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("zk-testenv up", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f upFlags
-	fs.StringVar(&f.version, "version", "3.8", "ZooKeeper version: 3.8 (Debian bookworm) or 3.4 (3.4.13 from bullseye)")
+	fs.StringVar(&f.version, "version", "3.8", "ZooKeeper version: 3.8 (Debian bookworm), 3.9 (3.9.3 from trixie) or 3.4 (3.4.13 from bullseye)")
 	fs.IntVar(&f.members, "members", 1, "number of servers (1 = standalone, 3 or 5 = ensemble)")
-	fs.BoolVar(&f.tls, "tls", false, "open a TLS client port (3.8 only)")
+	fs.BoolVar(&f.tls, "tls", false, "open a TLS client port (3.8 and 3.9)")
 	fs.StringVar(&f.clientAuth, "client-auth", "need", "ssl.clientAuth with --tls: need, want or none")
 	fs.BoolVar(&f.plain, "plaintext-port", false, "with --tls, keep the plaintext client port open too")
-	fs.BoolVar(&f.enforce, "enforce-sasl", false, "refuse sessions that do not authenticate with SASL (3.8 only)")
+	fs.BoolVar(&f.enforce, "enforce-sasl", false, "refuse sessions that do not authenticate with SASL (3.8 and 3.9)")
 	fs.BoolVar(&f.noSASL, "no-sasl", false, "start ZooKeeper without Kerberos")
 	fs.BoolVar(&f.removeHost, "remove-host", false, "kerberos.removeHostFromPrincipal=true")
 	fs.BoolVar(&f.removeRealm, "remove-realm", false, "kerberos.removeRealmFromPrincipal=true")
@@ -101,8 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	v := testenv.Version(f.version)
-	if v != testenv.ZK38 && v != testenv.ZK34 {
-		fmt.Fprintf(stderr, "zk-testenv: --version %q: want 3.8 or 3.4\n", f.version)
+	if v != testenv.ZK38 && v != testenv.ZK34 && v != testenv.ZK39 {
+		fmt.Fprintf(stderr, "zk-testenv: --version %q: want 3.8, 3.9 or 3.4\n", f.version)
 		return 2
 	}
 	switch testenv.ClientAuth(f.clientAuth) {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"down"}, {"up", "--version", "3.9"}, {"up", "--client-auth", "maybe"}, {"up", "--bogus"}, {"up", "extra"}, {"up", "--"},
+	for _, args := range [][]string{nil, {"down"}, {"up", "--version", "3.7"}, {"up", "--client-auth", "maybe"}, {"up", "--bogus"}, {"up", "extra"}, {"up", "--"},
 		{"up", "--zoo-cfg", "/nonexistent/zoo.cfg"}, {"up", "--flink-conf", "/nonexistent/flink-conf.yaml"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {

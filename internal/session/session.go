@@ -128,7 +128,9 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	if failedAttempt == nil {
 		failedAttempt = func(string, error) {}
 	}
-	d = observe(d, attempt, hs, failedAttempt, log)
+	// No first frame (the ConnectResponse) beyond zkopt.MaxBuffer or past the attempt's limit: a
+	// hostile or wrong server cannot make go-zookeeper allocate what it says or wait forever.
+	d = observe(zkopt.BoundDialer(d, attempt), attempt, hs, failedAttempt, log)
 
 	var (
 		mu     sync.Mutex
@@ -155,7 +157,8 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	// Open's own options go last, so that none of the caller's can replace them (a dialer without
 	// the SASL layer would send requests unauthenticated).
 	opts := zkopt.List(zk.WithDialer(d), s.Options...)
-	opts = append(opts, zk.WithDialer(d), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(log)))
+	opts = append(opts, zk.WithDialer(d), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(log)),
+		zk.WithMaxBufferSize(zkopt.MaxBuffer))
 	c, events, err := zk.Connect(s.Members, s.SessionTimeout, opts...)
 	if err != nil {
 		unregister()

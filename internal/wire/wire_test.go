@@ -111,3 +111,45 @@ func FuzzReadFrame(f *testing.F) {
 		ParseSASLReply(body)
 	})
 }
+
+func TestWhoAmIFrames(t *testing.T) {
+	cr := AppendConnectRequest(nil, 10000)
+	if n := binary.BigEndian.Uint32(cr); int(n) != len(cr)-4 || binary.BigEndian.Uint32(cr[16:20]) != 10000 {
+		t.Fatalf("ConnectRequest %x", cr)
+	}
+	if got := AppendRequest(nil, 7, OpWhoAmI); !bytes.Equal(got, []byte{0, 0, 0, 8, 0, 0, 0, 7, 0, 0, 0, 107}) {
+		t.Fatalf("whoAmI request %x", got)
+	}
+	body := binary.BigEndian.AppendUint32(nil, 7)
+	body = binary.BigEndian.AppendUint64(body, 42)
+	body = append(body, 0, 0, 0, 0, 0, 0, 0, 2)
+	for _, s := range []string{"ip", "127.0.0.1", "sasl", "flink@EXAMPLE.COM"} {
+		body = binary.BigEndian.AppendUint32(body, uint32(len(s)))
+		body = append(body, s...)
+	}
+	h, rest, err := ParseReplyHeader(body)
+	if err != nil || h.Xid != 7 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	ids, err := ParseWhoAmIResponse(rest)
+	if err != nil || len(ids) != 2 || ids[1] != (ClientInfo{"sasl", "flink@EXAMPLE.COM"}) {
+		t.Fatalf("%+v %v", ids, err)
+	}
+	// A count no body could hold is an error before any allocation.
+	if _, err := ParseWhoAmIResponse([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0}); !errors.Is(err, ErrShort) {
+		t.Fatalf("huge count: %v", err)
+	}
+}
+
+// FuzzParseWhoAmIResponse: no reply makes the whoAmI decoder panic or allocate beyond its input.
+func FuzzParseWhoAmIResponse(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 4, 's', 'a', 's', 'l', 0, 0, 0, 1, 'u'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		ids, err := ParseWhoAmIResponse(in)
+		if err == nil && len(ids)*8 > len(in) {
+			t.Fatalf("%d ids from %d bytes", len(ids), len(in))
+		}
+	})
+}

@@ -1,4 +1,6 @@
-// Package zkopt builds option lists for go-zookeeper/zk's Connect, whose option type is unexported.
+// Package zkopt builds option lists for go-zookeeper/zk's Connect, whose option type is unexported,
+// and the bounds every zksecure session is built with (Bounded: the ConnectResponse within the connect
+// timeout and within MaxBuffer, every later frame within MaxBuffer).
 package zkopt
 
 import "github.com/go-zookeeper/zk"

@@ -1,7 +1,7 @@
 package zoocfg
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -108,12 +108,13 @@ func unescape(s string) (string, int, error) {
 	case 'f':
 		return "\f", 2, nil
 	case 'u':
+		// The escape's characters are never quoted: they may be part of a password.
 		if len(s) < 6 {
-			return "", 0, fmt.Errorf("malformed \\uXXXX escape %q", s)
+			return "", 0, errors.New("malformed \\uXXXX escape (want four hex digits after \\u)")
 		}
 		n, err := strconv.ParseUint(s[2:6], 16, 16)
 		if err != nil {
-			return "", 0, fmt.Errorf("malformed \\uXXXX escape %q", s[:6])
+			return "", 0, errors.New("malformed \\uXXXX escape (want four hex digits after \\u)")
 		}
 		return string(rune(n)), 6, nil
 	}

@@ -58,12 +58,27 @@ func (e *LineError) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, " line %d", e.Line)
 	}
-	if e.Key != "" {
+	switch {
+	case e.Key != "" && secretKey(e.Key):
+		fmt.Fprintf(&b, " (%s=[redacted])", e.Key) // a password or secret: never shown
+	case e.Key != "":
 		fmt.Fprintf(&b, " (%s=%s)", e.Key, e.Value)
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// secretKey reports whether a key's value may be a secret (…password and misspellings such as
+// …pasword, …passwd, …pwd, …secret).
+func secretKey(key string) bool {
+	k := strings.ToLower(key)
+	for _, s := range []string{"passw", "pasw", "pwd", "secret"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Unwrap makes every LineError match ErrConfig.

@@ -324,3 +324,18 @@ func TestFromQuorum(t *testing.T) {
 		}
 	}
 }
+
+// A password in a zoo.cfg is never shown in an error: not on a refused ssl.* line, not in a
+// malformed \u escape, not under a misspelled key.
+func TestErrorsShowNoPassword(t *testing.T) {
+	const secret = "Zoo-5ecret-pw"
+	src := "server.1=localhost:2888:3888\nssl.keyStore.password=" + secret + "\nssl.quorum.trustStore.password=" + secret +
+		"\nkeyStorePasword=" + secret + "\nssl.keyStore.location=x\\u12zz" + secret + "\n"
+	_, err := Parse("zoo.cfg", []byte(src))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "12zz") {
+		t.Errorf("a secret in the error:\n%v", err)
+	}
+}
