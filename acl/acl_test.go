@@ -116,3 +116,16 @@ func kindsStr(k []Kind) []string {
 	}
 	return s
 }
+
+func TestPredictSASLID(t *testing.T) {
+	for _, c := range []struct{ self, selfID, p, want string }{
+		{"flink/jm1@EXAMPLE.COM", "flink@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM", "flink@EXAMPLE.COM"},
+		{"flink/jm1@EXAMPLE.COM", "flink/jm1@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM"},
+		{"flink/jm1@EXAMPLE.COM", "flink", "flink/jm2@OTHER.COM", "flink"},
+		{"flink/jm1@EXAMPLE.COM", "flink@EXAMPLE.COM", "other", "other@EXAMPLE.COM"},
+	} {
+		if got := PredictSASLID(c.self, c.selfID, c.p); got != c.want {
+			t.Errorf("PredictSASLID(%s, %s, %s) = %s, want %s", c.self, c.selfID, c.p, got, c.want)
+		}
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"sort"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/internal/zkwalk"
 )
 
 // Identity is one authenticated id of a session, as the server records it ("sasl",
@@ -63,46 +63,25 @@ func Audit(ctx context.Context, t Tree, self []Identity, opts AuditOptions, path
 	}
 	var out []Finding
 	seen := 0
-	var walk func(p string, descend bool) error
-	walk = func(p string, descend bool) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if seen >= opts.MaxNodes {
-			return nil
-		}
-		seen++
-		acl, _, err := t.GetACL(p)
-		if errors.Is(err, zk.ErrNoNode) {
-			return nil
-		}
-		if err != nil {
-			out = append(out, Finding{Path: p, Kind: Unreadable, Message: fmt.Sprintf("cannot read the ACL of %s: %v", p, err),
-				Fix: "run the audit with an identity that has READ on the HA tree"})
-			return nil
-		}
-		out = append(out, Check(p, acl, self, opts.NeedPerms)...)
-		if !descend {
-			return nil
-		}
-		kids, _, err := t.Children(p)
-		if err != nil {
-			if !errors.Is(err, zk.ErrNoNode) {
-				out = append(out, Finding{Path: p, Kind: Unreadable, ACL: acl, Message: fmt.Sprintf("cannot list the children of %s: %v", p, err),
-					Fix: "grant READ on " + p + " to the HA identity"})
-			}
-			return nil
-		}
-		sort.Strings(kids)
-		for _, k := range kids {
-			if err := walk(path.Join(p, k), true); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	for i, p := range paths {
-		if err := walk(p, i == len(paths)-1); err != nil {
+		err := zkwalk.Walk(ctx, t, p, i == len(paths)-1, opts.MaxNodes-seen, func(n zkwalk.Node) error {
+			seen++
+			if n.ACLErr != nil {
+				out = append(out, Finding{Path: n.Path, Kind: Unreadable, Message: fmt.Sprintf("cannot read the ACL of %s: %v", n.Path, n.ACLErr),
+					Fix: "run the audit with an identity that has READ on the HA tree"})
+				return nil
+			}
+			out = append(out, Check(n.Path, n.ACL, self, opts.NeedPerms)...)
+			if n.ChildrenErr != nil {
+				out = append(out, Finding{Path: n.Path, Kind: Unreadable, ACL: n.ACL, Message: fmt.Sprintf("cannot list the children of %s: %v", n.Path, n.ChildrenErr),
+					Fix: "grant READ on " + n.Path + " to the HA identity"})
+			}
+			return nil
+		})
+		if le := (*zkwalk.LimitError)(nil); errors.As(err, &le) {
+			return out, nil // MaxNodes: the audit stops there
+		}
+		if err != nil {
 			return out, err
 		}
 	}

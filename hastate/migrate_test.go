@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/election"
 	"github.com/zksecure/zksecure/hastate"
 	"github.com/zksecure/zksecure/preflight"
@@ -63,7 +64,7 @@ func TestMigration(t *testing.T) {
 	self := identities(t, ctx, jm, root)
 	var jmIDs []string
 	for _, p := range []string{"flink/jm1", "flink/jm2"} {
-		jmIDs = append(jmIDs, hastate.PredictSASLID(kdc.Principal("flink/jm1"), self[0].ID, kdc.Principal(p)))
+		jmIDs = append(jmIDs, acl.PredictSASLID(kdc.Principal("flink/jm1"), self[0].ID, kdc.Principal(p)))
 	}
 	newACL, _, err := hastate.Target{Self: self, JobManagerIDs: jmIDs}.ACL()
 	if err != nil {

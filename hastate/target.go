@@ -20,7 +20,7 @@ var ErrLockout = fmt.Errorf("%w: the new ACL would lock out", ErrHAState)
 type Target struct {
 	// Self are the ids the servers give the session running the migration (Identities).
 	Self []acl.Identity
-	// JobManagerIDs are the sasl ids of every JobManager principal (PredictSASLID), which must keep
+	// JobManagerIDs are the sasl ids of every JobManager principal (acl.PredictSASLID), which must keep
 	// what HA needs (read, write, create, delete).
 	JobManagerIDs []string
 	// Explicit gives every JobManager id all permissions, instead of the creator-only ACL (each of

@@ -45,19 +45,6 @@ func TestLatchOrder(t *testing.T) {
 	}
 }
 
-func TestPredictSASLID(t *testing.T) {
-	for _, c := range []struct{ self, selfID, p, want string }{
-		{"flink/jm1@EXAMPLE.COM", "flink@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM", "flink@EXAMPLE.COM"},
-		{"flink/jm1@EXAMPLE.COM", "flink/jm1@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM", "flink/jm2@EXAMPLE.COM"},
-		{"flink/jm1@EXAMPLE.COM", "flink", "flink/jm2@OTHER.COM", "flink"},
-		{"flink/jm1@EXAMPLE.COM", "flink@EXAMPLE.COM", "other", "other@EXAMPLE.COM"},
-	} {
-		if got := PredictSASLID(c.self, c.selfID, c.p); got != c.want {
-			t.Errorf("PredictSASLID(%s, %s, %s) = %s, want %s", c.self, c.selfID, c.p, got, c.want)
-		}
-	}
-}
-
 func TestExistsNeedsRead(t *testing.T) {
 	for v, want := range map[string]bool{"3.4.13": false, "3.7.2": false, "3.7.3": true, "3.8.0": false, "3.8.3": false,
 		"3.8.4": true, "3.9.0": false, "3.9.1": false, "3.9.2": true, "3.9.5": true} {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"sort"
 
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/internal/zkwalk"
 )
 
 // DefaultMaxNodes bounds every walk of a tree when the options say nothing.
@@ -33,46 +32,13 @@ func walk(ctx context.Context, c Conn, p string, descend bool, max int, visit fu
 	if max <= 0 {
 		max = DefaultMaxNodes
 	}
-	seen := 0
-	var rec func(p string, descend bool) error
-	rec = func(p string, descend bool) error {
-		if seen++; seen > max {
-			return fmt.Errorf("%w: more than %d under %s; raise the bound (MaxNodes)", ErrTooManyNodes, max, p)
-		}
-		acl, st, err := getACL(ctx, c, p)
-		if errors.Is(err, zk.ErrNoNode) {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		n := node{path: p, acl: acl, stat: st, err: err}
-		if err != nil || !descend || st.NumChildren == 0 {
-			return visit(n)
-		}
-		kids, err := children(ctx, c, p)
-		if errors.Is(err, zk.ErrNoNode) {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			n.err = err
-			return visit(n)
-		}
-		if err := visit(n); err != nil {
-			return err
-		}
-		sort.Strings(kids)
-		for _, k := range kids {
-			if err := rec(path.Join(p, k), true); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := zkwalk.Walk(ctx, c, p, descend, max, func(n zkwalk.Node) error {
+		return visit(node{path: n.Path, acl: n.ACL, stat: n.Stat, err: n.Err()})
+	})
+	if le := (*zkwalk.LimitError)(nil); errors.As(err, &le) {
+		return fmt.Errorf("%w: more than %d under %s; raise the bound (MaxNodes)", ErrTooManyNodes, le.Limit, le.Path)
 	}
-	return rec(p, descend)
+	return err
 }
 
 // formatACL is acl.Format, naming the empty ACL a server returns to a session that may neither

@@ -82,26 +82,10 @@ func identityConsistency(_ context.Context, r *run, _ *member) Result {
 		return res
 	}
 	ours := a.ClientPrincipal()
-	user, realm := splitPrincipal(ours)
-	stripHost := strings.Contains(user, "/") && !strings.Contains(strings.TrimSuffix(saslID, "@"+realm), "/")
-	stripRealm := !strings.Contains(saslID, "@")
-	predict := func(p string) string {
-		u, rl := splitPrincipal(p)
-		if rl == "" {
-			rl = realm
-		}
-		if stripHost {
-			u, _, _ = strings.Cut(u, "/")
-		}
-		if stripRealm {
-			return u
-		}
-		return u + "@" + rl
-	}
 	principals := append([]string{ours}, r.opts.JobManagerPrincipals...)
 	byID := map[string][]string{}
 	for _, p := range principals {
-		id := predict(p)
+		id := acl.PredictSASLID(ours, saslID, p)
 		byID[id] = appendUnique(byID[id], p)
 	}
 	if len(byID) == 1 {
@@ -128,13 +112,6 @@ func identityConsistency(_ context.Context, r *run, _ *member) Result {
 		res.Message += ": harmless with open ACLs, fatal once acl is creator"
 	}
 	return res
-}
-
-func splitPrincipal(p string) (user, realm string) {
-	if i := strings.LastIndex(p, "@"); i >= 0 {
-		return p[:i], p[i+1:]
-	}
-	return p, ""
 }
 
 func appendUnique(s []string, v string) []string {

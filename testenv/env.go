@@ -127,19 +127,11 @@ func NewEnv(t TB, opts EnvOptions) *Env {
 	if opts.Dir == "" {
 		opts.Dir = filepath.Join(t.TempDir(), "env")
 	}
-	e, err := StartEnv(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			var b strings.Builder
-			e.ZooKeeper.DumpLogs(&b, 30)
-			t.Logf("ZooKeeper logs:\n%s\nKDC log:\n%s", b.String(), tailFile(e.KDC.LogPath(), 20))
-		}
-		e.Close()
+	return forTest(t, func(ctx context.Context) (*Env, error) { return StartEnv(ctx, opts) }, func(e *Env) string {
+		var b strings.Builder
+		e.ZooKeeper.DumpLogs(&b, 30)
+		return fmt.Sprintf("ZooKeeper logs:\n%s\nKDC log:\n%s", b.String(), tailFile(e.KDC.LogPath(), 20))
 	})
-	return e
 }
 
 // Exports returns the environment as NAME=value pairs, for a shell (`zk-testenv up`) or a child

@@ -172,17 +172,9 @@ func NewJavaClient(t TB, opts JavaClientOptions) *JavaClient {
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
 	}
-	c, err := StartJavaClient(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Java client log (%s):\n%s", c.LogPath, tailFile(c.LogPath, 30))
-		}
-		c.Close()
+	return forTest(t, func(ctx context.Context) (*JavaClient, error) { return StartJavaClient(ctx, opts) }, func(c *JavaClient) string {
+		return fmt.Sprintf("Java client log (%s):\n%s", c.LogPath, tailFile(c.LogPath, 30))
 	})
-	return c
 }
 
 // Do sends one command and returns the result after "ok ", or a *JavaError.

@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,45 +131,15 @@ func NewKDC(t TB, opts KDCOptions) *KDC {
 	if opts.Dir == "" {
 		opts.Dir = filepath.Join(t.TempDir(), "kdc")
 	}
-	k, err := StartKDC(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("KDC log (%s):\n%s", k.LogPath(), tailFile(k.LogPath(), 40))
-		}
-		k.Close()
+	return forTest(t, func(ctx context.Context) (*KDC, error) { return StartKDC(ctx, opts) }, func(k *KDC) string {
+		return fmt.Sprintf("KDC log (%s):\n%s", k.LogPath(), tailFile(k.LogPath(), 40))
 	})
-	return k
 }
 
 func (k *KDC) writeConfig(port int, life time.Duration) error {
-	enc := strings.Join(AES, " ")
-	krb5 := fmt.Sprintf(`# Written by zksecure testenv: a private krb5.conf for one test KDC.
-[libdefaults]
-    default_realm = %[1]s
-    dns_lookup_realm = false
-    dns_lookup_kdc = false
-    dns_canonicalize_hostname = false
-    rdns = false
-    udp_preference_limit = 1
-    ticket_lifetime = %[3]ds
-    renew_lifetime = 7d
-    forwardable = true
-    default_tkt_enctypes = %[4]s
-    default_tgs_enctypes = %[4]s
-    permitted_enctypes = %[4]s
-
-[realms]
-    %[1]s = {
-        kdc = 127.0.0.1:%[2]d
-    }
-
-[domain_realm]
-    localhost = %[1]s
-    .localhost = %[1]s
-`, k.Realm, port, int(life.Seconds()), enc)
+	krb5 := krb5Conf{About: "a private krb5.conf for one test KDC.", DefaultRealm: k.Realm, TicketLifetime: life,
+		KDCs:        [][2]string{{k.Realm, k.Addr}},
+		DomainRealm: [][2]string{{"localhost", k.Realm}, {".localhost", k.Realm}}}.String()
 	var supported []string
 	for _, e := range AES {
 		supported = append(supported, e+":normal")
@@ -242,13 +211,7 @@ func (k *KDC) AD() *AD { return k.ad }
 func (k *KDC) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := waitFor(ctx, 20*time.Millisecond, k.proc.exited(), func() error {
-		c, err := net.DialTimeout("tcp", k.Addr, time.Second)
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	})
+	err := waitFor(ctx, 20*time.Millisecond, k.proc.exited(), dialable(k.Addr))
 	if err != nil {
 		return fmt.Errorf("testenv: KDC at %s not ready: %w\n%s\n%s", k.Addr, err, k.proc.tail(20), tailFile(k.LogPath(), 20))
 	}

@@ -253,6 +253,17 @@ func waitFor(ctx context.Context, interval time.Duration, exited <-chan struct{}
 	}
 }
 
+// dialable is a waitFor condition: a TCP connection to addr succeeds (and is closed at once).
+func dialable(addr string) func() error {
+	return func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+}
+
 // runTool runs a short-lived command and returns its combined output; a non-zero exit is an error
 // that includes the output.
 func runTool(ctx context.Context, env []string, stdin string, argv ...string) (string, error) {

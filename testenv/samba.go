@@ -165,17 +165,9 @@ func NewAD(t TB, opts ADOptions) *AD {
 	if opts.Dir == "" {
 		opts.Dir = filepath.Join(t.TempDir(), "ad")
 	}
-	ad, err := StartAD(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Samba log (%s):\n%s", ad.LogPath(), tailFile(ad.LogPath(), 40))
-		}
-		ad.Close()
+	return forTest(t, func(ctx context.Context) (*AD, error) { return StartAD(ctx, opts) }, func(ad *AD) string {
+		return fmt.Sprintf("Samba log (%s):\n%s", ad.LogPath(), tailFile(ad.LogPath(), 40))
 	})
-	return ad
 }
 
 func (ad *AD) writeConfig() error {
@@ -218,43 +210,16 @@ func (ad *AD) writeConfig() error {
 	if err := os.WriteFile(ad.SmbConf, []byte(smb), 0o644); err != nil {
 		return fmt.Errorf("testenv: writing smb.conf: %w", err)
 	}
-	enc := strings.Join(AES, " ")
-	krb5 := fmt.Sprintf(`# Written by zksecure testenv: a private krb5.conf for an Active Directory domain.
-[libdefaults]
-    default_realm = %[1]s
-    dns_lookup_realm = false
-    dns_lookup_kdc = false
-    dns_canonicalize_hostname = false
-    rdns = false
-    udp_preference_limit = 1
-    forwardable = true
-    default_tkt_enctypes = %[4]s
-    default_tgs_enctypes = %[4]s
-    permitted_enctypes = %[4]s
-
-[realms]
-    %[1]s = {
-        kdc = %[2]s
-    }
-
-[domain_realm]
-    %[3]s = %[1]s
-    .%[3]s = %[1]s
-    localhost = %[1]s
-`, ad.Realm, ad.Addr, ad.Domain, enc)
+	krb5 := krb5Conf{About: "a private krb5.conf for an Active Directory domain.", DefaultRealm: ad.Realm,
+		KDCs:        [][2]string{{ad.Realm, ad.Addr}},
+		DomainRealm: [][2]string{{ad.Domain, ad.Realm}, {"." + ad.Domain, ad.Realm}, {"localhost", ad.Realm}}}.String()
 	return os.WriteFile(ad.Krb5Conf, []byte(krb5), 0o644)
 }
 
 func (ad *AD) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := waitFor(ctx, 20*time.Millisecond, ad.proc.exited(), func() error {
-		c, err := net.DialTimeout("tcp", ad.Addr, time.Second)
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	})
+	err := waitFor(ctx, 20*time.Millisecond, ad.proc.exited(), dialable(ad.Addr))
 	if err != nil {
 		return fmt.Errorf("testenv: Samba AD DC KDC at %s not ready: %w\n%s", ad.Addr, err, ad.proc.tail(20))
 	}

@@ -45,35 +45,20 @@ func (k *KDC) TrustFrom(ctx context.Context, from *KDC) error {
 // host names or ".domain"), and under [capaths] a direct path between the client realm and each other
 // realm. It returns path.
 func WriteCrossRealmKrb5Conf(path string, client *KDC, domainRealm map[string]string, others ...*KDC) (string, error) {
-	enc := strings.Join(AES, " ")
-	var b strings.Builder
-	fmt.Fprintf(&b, `# Written by zksecure testenv: clients of %[1]s using services of other realms across trusts.
-[libdefaults]
-    default_realm = %[1]s
-    dns_lookup_realm = false
-    dns_lookup_kdc = false
-    dns_canonicalize_hostname = false
-    rdns = false
-    udp_preference_limit = 1
-    forwardable = true
-    default_tkt_enctypes = %[2]s
-    default_tgs_enctypes = %[2]s
-    permitted_enctypes = %[2]s
-
-[realms]
-`, client.Realm, enc)
+	conf := krb5Conf{About: "clients of " + client.Realm + " using services of other realms across trusts.", DefaultRealm: client.Realm}
 	for _, k := range append([]*KDC{client}, others...) {
-		fmt.Fprintf(&b, "    %s = {\n        kdc = %s\n    }\n", k.Realm, k.Addr)
+		conf.KDCs = append(conf.KDCs, [2]string{k.Realm, k.Addr})
 	}
-	b.WriteString("\n[domain_realm]\n")
 	hosts := make([]string, 0, len(domainRealm))
 	for h := range domainRealm {
 		hosts = append(hosts, h)
 	}
 	sort.Strings(hosts)
 	for _, h := range hosts {
-		fmt.Fprintf(&b, "    %s = %s\n", h, domainRealm[h])
+		conf.DomainRealm = append(conf.DomainRealm, [2]string{h, domainRealm[h]})
 	}
+	var b strings.Builder
+	b.WriteString(conf.String())
 	// [capaths]: "." means the realms trust each other directly (no intermediate realm).
 	b.WriteString("\n[capaths]\n")
 	fmt.Fprintf(&b, "    %s = {\n", client.Realm)

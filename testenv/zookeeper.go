@@ -316,19 +316,11 @@ func NewZooKeeper(t TB, opts ZooKeeperOptions) *ZooKeeper {
 	if opts.Dir == "" {
 		opts.Dir = filepath.Join(t.TempDir(), "zookeeper")
 	}
-	z, err := StartZooKeeper(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			var b strings.Builder
-			z.DumpLogs(&b, 30)
-			t.Logf("ZooKeeper logs:\n%s", b.String())
-		}
-		z.Close()
+	return forTest(t, func(ctx context.Context) (*ZooKeeper, error) { return StartZooKeeper(ctx, opts) }, func(z *ZooKeeper) string {
+		var b strings.Builder
+		z.DumpLogs(&b, 30)
+		return "ZooKeeper logs:\n" + b.String()
 	})
-	return z
 }
 
 // ConnectString is the comma-separated Addr of every member ("localhost:p1,localhost:p2,...").

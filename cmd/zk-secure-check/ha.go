@@ -277,7 +277,7 @@ func jobManagerIDs(c *client.Client, self []acl.Identity, principals []string) [
 	for _, p := range principals {
 		id := strings.TrimSpace(p)
 		if ours != "" && selfSASL != "" {
-			id = hastate.PredictSASLID(ours, selfSASL, id)
+			id = acl.PredictSASLID(ours, selfSASL, id)
 		}
 		if id != "" && !seen[id] {
 			seen[id] = true
