@@ -14,6 +14,7 @@ import (
 	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/election"
+	"github.com/zksecure/zksecure/internal/suggest"
 )
 
 // Keys of DESIGN.md §8 and the other keys Flink defines under the watched prefixes.
@@ -288,41 +289,10 @@ func (c *Conf) unknownKeys(r *Result) {
 			continue
 		}
 		msg := "unknown key " + k + ": Flink does not define it, so it has no effect"
-		if best, d := closest(k, knownList); d <= 3 {
+		if best := suggest.Closest(k, knownList, 3); best != "" {
 			r.warn(k, msg, "did you mean "+best+"? Rename the key")
 		} else {
 			r.warn(k, msg, "remove it, or look up the key you meant in Flink's configuration reference")
 		}
 	}
-}
-
-// closest returns the known key with the smallest edit distance to k.
-func closest(k string, keys []string) (string, int) {
-	best, bestD := "", 1<<30
-	for _, c := range keys {
-		if d := levenshtein(k, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best, bestD
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

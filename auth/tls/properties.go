@@ -4,11 +4,15 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/zksecure/zksecure/internal/suggest"
 )
 
 // ParseProperties parses the java.util.Properties text format: key=value, key: value or "key value";
@@ -370,7 +374,7 @@ func FromProperties(props map[string]string, origin func(key string) string) (*P
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s has no effect on a client (it configures TLS between ZooKeeper servers); remove it from the client's settings", where(k)))
 		default:
 			msg := "it is not a ZooKeeper 3.8/3.9 client property, and zksecure does not implement it"
-			if best := closestKey(k); best != "" {
+			if best := suggest.Closest(k, slices.Sorted(maps.Keys(clientProperties)), 3); best != "" {
 				msg += "; did you mean " + best + "?"
 			}
 			return nil, from(k, fmt.Errorf("%w: %s: %s", ErrConfig, k, msg))
@@ -498,35 +502,4 @@ func versionRange(lo, hi uint16) string {
 		return versionName(lo)
 	}
 	return versionName(lo) + " to " + versionName(hi)
-}
-
-// closestKey suggests a known key for a misspelled one.
-func closestKey(k string) string {
-	best, bestD := "", 4
-	for known := range clientProperties {
-		if d := editDistance(strings.ToLower(k), strings.ToLower(known)); d < bestD || d == bestD && known < best {
-			best, bestD = known, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

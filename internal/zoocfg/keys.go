@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zksecure/zksecure/internal/suggest"
 )
 
 // How a key is treated.
@@ -205,7 +207,7 @@ func (p *parser) key(e entry) {
 			return
 		}
 	}
-	if best, d := closest(e.key, knownKeys()); d <= 3 {
+	if best := suggest.Closest(e.key, knownKeys(), 3); best != "" {
 		p.fail(e, "unknown key %s: did you mean %s?", e.key, best)
 		return
 	}
@@ -257,35 +259,4 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// closest returns the known key with the smallest edit distance to k.
-func closest(k string, keys []string) (string, int) {
-	best, bestD := "", 1<<30
-	for _, c := range keys {
-		if d := levenshtein(strings.ToLower(k), strings.ToLower(c)); d < bestD || d == bestD && c < best {
-			best, bestD = c, d
-		}
-	}
-	return best, bestD
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
