@@ -30,6 +30,9 @@ func lint(_ context.Context, r *run, _ *member) []Result {
 			warn(w.Message, w.Fix)
 		}
 	}
+	for _, w := range r.opts.Warnings {
+		warn(w.Message, w.Fix)
+	}
 	if r.cfg.ClusterID == client.DefaultClusterID {
 		warn("high-availability.cluster-id is the default /default: every Flink cluster on this ZooKeeper without its own cluster-id shares the same HA nodes",
 			"set high-availability.cluster-id to a name unique to this cluster (a standalone or session cluster does not get one automatically)")

@@ -68,6 +68,9 @@ type Options struct {
 	Client client.Config
 	// Flink is what was read from a Flink configuration, if one was given (for the lint).
 	Flink *flinkconf.Result
+	// Warnings are further configuration findings that config-lint reports, such as those of a
+	// ZooKeeper client properties file (zktls.Properties.Warnings, Key set to the file).
+	Warnings []flinkconf.Warning
 	// JavaRules are the service-principal rules Flink's JVM would apply (from its -D options and
 	// defaults); compared with Client.Kerberos.PrincipalRules.
 	JavaRules sasl.PrincipalRules

@@ -57,8 +57,9 @@ type flags struct {
 	timeout             time.Duration
 	ignore, jobManagers []string
 	overrides           []override
-	sub                 string     // subcommand ("" for the checks)
-	x                   extraFlags // the subcommands' and the continuous mode's (ha.go, watch.go)
+	warnings            []flinkconf.Warning // of the --tls-properties file, for config-lint
+	sub                 string              // subcommand ("" for the checks)
+	x                   extraFlags          // the subcommands' and the continuous mode's (ha.go, watch.go)
 }
 
 // override is how the flags named (any of them given) change the client configuration.
@@ -176,6 +177,10 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 			return err
 		}
 		c.TLS = &p.Config
+		for _, w := range p.Warnings {
+			f.warnings = append(f.warnings, flinkconf.Warning{Key: *tlsProperties, Message: w,
+				Fix: "remove or correct the property in " + *tlsProperties})
+		}
 		return nil
 	}, "tls-properties")
 	tlsFile := func(apply func(t *zktls.Config, v string), name, usage string) {
@@ -277,6 +282,7 @@ func options(f *flags) (*preflight.Options, error) {
 	if err := f.apply(&opts.Client); err != nil {
 		return nil, err
 	}
+	opts.Warnings = f.warnings
 	if len(opts.Client.Members) == 0 {
 		return nil, errors.New("no ensemble: give --quorum host:port,... or --flink-conf")
 	}

@@ -199,6 +199,9 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 		"zookeeper.ssl.keyStore.location="+pki.Client.PKCS12File+"\nzookeeper.ssl.keyStore.type=PKCS12\n"+
 		"zookeeper.ssl.keyStore.passwordPath="+pki.Client.PasswordFile+"\n"+
 		"zookeeper.ssl.trustStore.location="+pki.TrustStorePKCS12+"\nzookeeper.ssl.trustStore.passwordPath="+pki.Client.PasswordFile+"\n"), 0o600)
+	propsOpenSSL := filepath.Join(t.TempDir(), "zkclient-openssl.properties")
+	os.WriteFile(propsOpenSSL, []byte("zookeeper.client.secure=true\nzookeeper.ssl.sslProvider=OPENSSL\n"+
+		"zookeeper.ssl.trustStore.location="+pki.TrustStorePKCS12+"\nzookeeper.ssl.trustStore.passwordPath="+pki.Client.PasswordFile+"\n"), 0o600)
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -245,6 +248,8 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 		{"default cluster-id", args(q(srvNoSASL, false)), preflight.CheckConfigLint, preflight.Warn, "/default", 0},
 		{"Java client properties file", args(q(srvGood, true), kerberosArgs("flink/jm1"), []string{"--tls-properties", props, "--cluster-id", "/props", "--acl", "creator"}),
 			preflight.CheckTLSChain, preflight.Pass, "trusted", 0},
+		{"a properties file's warnings reach config-lint", args(q(srvGood, true), []string{"--tls-properties", propsOpenSSL, "--cluster-id", "/props2"}),
+			preflight.CheckConfigLint, preflight.Warn, "=OPENSSL chooses the Java client's TLS engine", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, o, stderr := check(t, tc.args...)
