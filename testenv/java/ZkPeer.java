@@ -24,6 +24,7 @@
 //                                                                  leadership change since the last call, in order)
 //   latch-curator-close <i>                                    -> ok (close contender i's CuratorFramework: its
 //                                                                  session ends, as a graceful process exit would)
+//   storm-open, storm-arm, storm-wait, storm-stats, storm-close: many sessions in this JVM (Storm.java)
 //
 // <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
 // <mode>: persistent | ephemeral | persistent_sequential | ephemeral_sequential.
@@ -189,7 +190,9 @@ public class ZkPeer {
                 return "stopped";
             }
             case "quit": return "bye";
-            default: throw new IllegalArgumentException("unknown command " + f[0]);
+            default:
+                if (f[0].startsWith("storm-")) return Storm.handle(f); // Storm.java: many sessions at once
+                throw new IllegalArgumentException("unknown command " + f[0]);
         }
     }
 
