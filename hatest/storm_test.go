@@ -70,10 +70,10 @@ func BenchmarkReconnectStorm(b *testing.B) {
 					}
 				}
 				goR, javaR = append(goR, g), append(javaR, j)
-				b.Logf("round %d (%s first, load %s): zksecure %d sessions on the killed member: p50 %v p100 %v, %d KDC requests, CPU %v, RSS %.1f MiB (heap %.1f MiB), opened in %v; "+
-					"Java %d sessions: p50 %v p100 %v, %d KDC requests, CPU %v, RSS %.1f MiB, opened in %v; Java ÷ zksecure: p50 %.2f, p100 %.2f, CPU %.2f, RSS %.2f",
-					i+1, sides[0], loadAvg(), g.sessions, ms(g.p50), ms(g.p100), g.kdc, ms(g.cpu), mib(g.rss), mib(g.heap), ms(g.open),
-					j.sessions, ms(j.p50), ms(j.p100), j.kdc, ms(j.cpu), mib(j.rss), ms(j.open),
+				b.Logf("round %d (%s first, load %s): zksecure %d sessions on the killed member: p50 %v p100 %v, %d KDC requests, CPU %v (servers %v), RSS %.1f MiB (heap %.1f MiB), opened in %v; "+
+					"Java %d sessions: p50 %v p100 %v, %d KDC requests, CPU %v (servers %v), RSS %.1f MiB, opened in %v; Java ÷ zksecure: p50 %.2f, p100 %.2f, CPU %.2f, RSS %.2f",
+					i+1, sides[0], loadAvg(), g.sessions, ms(g.p50), ms(g.p100), g.kdc, ms(g.cpu), ms(g.serverCPU), mib(g.rss), mib(g.heap), ms(g.open),
+					j.sessions, ms(j.p50), ms(j.p100), j.kdc, ms(j.cpu), ms(j.serverCPU), mib(j.rss), ms(j.open),
 					ratio(j.p50, g.p50), ratio(j.p100, g.p100), ratio(j.cpu, g.cpu), float64(j.rss)/float64(g.rss))
 			}
 			med := func(rs []stormRound, f func(stormRound) float64) float64 {
@@ -91,6 +91,8 @@ func BenchmarkReconnectStorm(b *testing.B) {
 			b.ReportMetric(med(javaR, func(r stormRound) float64 { return float64(r.kdc) }), "java-kdc-requests")
 			b.ReportMetric(med(goR, func(r stormRound) float64 { return msF(r.cpu) }), "zksecure-cpu-ms")
 			b.ReportMetric(med(javaR, func(r stormRound) float64 { return msF(r.cpu) }), "java-cpu-ms")
+			b.ReportMetric(med(goR, func(r stormRound) float64 { return msF(r.serverCPU) }), "zksecure-server-cpu-ms")
+			b.ReportMetric(med(javaR, func(r stormRound) float64 { return msF(r.serverCPU) }), "java-server-cpu-ms")
 			b.ReportMetric(med(goR, func(r stormRound) float64 { return mib(r.rss) }), "zksecure-rss-MiB")
 			b.ReportMetric(med(goR, func(r stormRound) float64 { return mib(r.heap) }), "zksecure-heap-MiB")
 			b.ReportMetric(med(javaR, func(r stormRound) float64 { return mib(r.rss) }), "java-rss-MiB")
@@ -116,6 +118,7 @@ type stormRound struct {
 	p50, p100 time.Duration // kill → usable, over the sessions
 	kdc       int           // KDC requests of the side's principal during the storm
 	cpu       time.Duration // the process's CPU time from the kill until every session is usable
+	serverCPU time.Duration // the surviving members' CPU time in that span
 	rss, heap int64         // bytes, with the sessions idle before the kill (heap: Go only)
 	sessions  int           // on the killed member
 	expired   int
@@ -169,6 +172,7 @@ func runStorm(ctx context.Context, b *testing.B, e *haEnv, side string, tls bool
 	if _, err := p.Do(ctx, "storm-arm"); err != nil {
 		b.Fatal(err)
 	}
+	srvBefore := serversCPU(e)
 	t0 := time.Now()
 	if err := target.Kill(); err != nil {
 		b.Fatal(err)
@@ -177,11 +181,19 @@ func runStorm(ctx context.Context, b *testing.B, e *haEnv, side string, tls bool
 	if err != nil {
 		b.Fatalf("%s: storm: %v\n%s", side, err, p.logTail())
 	}
+	for m, c := range serversCPU(e) {
+		if m != target {
+			r.serverCPU += c - srvBefore[m]
+		}
+	}
 	after, err := kdcIssued(e.kdc, principal)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.kdc = after - before
+	var by string
+	if r.kdc, by = issuedSince(before, after); r.kdc > 0 {
+		b.Logf("%s: KDC requests during the storm: %s", side, by)
+	}
 	f = strings.Fields(out)
 	if len(f) != 3 {
 		b.Fatalf("%s: storm-wait: %q", side, out)
@@ -289,6 +301,10 @@ func startGoStormer(ctx context.Context, e *haEnv, tls bool) (stormer, string, e
 	if tls {
 		cfg.CAFile, cfg.CertFile, cfg.KeyFile = e.pki.CAFile, e.pki.Client.CertFile, e.pki.Client.KeyFile
 	}
+	if os.Getenv("HATEST_STORM_DEBUG") != "" {
+		// Kept after the run, for reading.
+		cfg.Debug, cfg.LogFile = true, filepath.Join(os.TempDir(), filepath.Base(cfg.LogFile))
+	}
 	raw, _ := json.Marshal(cfg)
 	g := &goStormer{log: cfg.LogFile, lines: make(chan string, 4)}
 	g.cmd = exec.Command(os.Args[0], "-test.run=^$")
@@ -354,20 +370,63 @@ func (g *goStormer) Close() error {
 
 func (g *goStormer) logTail() string { return tail(g.log, 20) }
 
-// kdcIssued counts the tickets the KDC has issued to principal (AS and TGS), from its log.
-func kdcIssued(k *testenv.KDC, principal string) (int, error) {
+// kdcIssued counts the tickets the KDC has issued to principal (AS and TGS), by service, from its
+// log.
+func kdcIssued(k *testenv.KDC, principal string) (map[string]int, error) {
 	b, err := os.ReadFile(k.LogPath())
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	marker := ", " + principal + " for "
-	n := 0
+	out := map[string]int{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.Contains(line, ": ISSUE: ") && strings.Contains(line, marker) {
-			n++
+		if i := strings.LastIndex(line, marker); i >= 0 && strings.Contains(line, ": ISSUE: ") {
+			service, _, _ := strings.Cut(line[i+len(marker):], ",")
+			out[strings.TrimSpace(service)]++
 		}
 	}
-	return n, nil
+	return out, nil
+}
+
+// issuedSince is the number of tickets in after beyond before, and which services they were for.
+func issuedSince(before, after map[string]int) (int, string) {
+	n := 0
+	var by []string
+	for svc, a := range after {
+		if d := a - before[svc]; d > 0 {
+			n += d
+			by = append(by, fmt.Sprintf("%s %d", svc, d))
+		}
+	}
+	slices.Sort(by)
+	return n, strings.Join(by, ", ")
+}
+
+// cpuOf is the CPU time (user + system) a process has used, from /proc; 0 when unknown.
+func cpuOf(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command may hold spaces: the fields after it start past the last ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// serversCPU is the CPU time the running members have used so far.
+func serversCPU(e *haEnv) map[*testenv.Member]time.Duration {
+	out := map[*testenv.Member]time.Duration{}
+	for _, m := range e.zk.Members {
+		if m.Running() {
+			out[m] = cpuOf(m.PID())
+		}
+	}
+	return out
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {

@@ -25,16 +25,20 @@ import (
 // zksecure sessions in one process of their own, so that its CPU time and memory are its own.
 const stormEnv = "HATEST_STORM"
 
+// stormOpening is how many sessions a storm peer opens at a time (as the Java peer).
+const stormOpening = 10
+
 type stormConfig struct {
 	Principal, Keytab, Krb5Conf string
 	CAFile, CertFile, KeyFile   string // empty CAFile: no TLS
 	LogFile                     string
+	Debug                       bool // log at Debug (HATEST_STORM_DEBUG=1): the clients' phase timings
 }
 
 // runStormPeer speaks the storm commands of the Java peer (testenv/java/Storm.java), one reply line
 // each, "ok <result>" or "err EXCEPTION <message>":
 //
-//	storm-open <connect> <n> <sessionMs> sasl   n client.Connect at once, each then Exists("/")
+//	storm-open <connect> <n> <sessionMs> sasl   n client.Connect, 10 at a time, each then Exists("/")
 //	storm-where                                 ok <host:port>=<sessions>,...: where the sessions are connected
 //	storm-arm                                   the storm starts: forget what happened so far
 //	storm-wait <timeoutMs> <n>                  ok <cpu ns> <expired> <µs,...>: once at least n sessions lost
@@ -54,7 +58,11 @@ func runStormPeer(raw string) int {
 	if cfg.LogFile != "" {
 		if f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 			defer f.Close()
-			logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			level := slog.LevelInfo
+			if cfg.Debug {
+				level = slog.LevelDebug
+			}
+			logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
 		}
 	}
 	os.Setenv("KRB5_CONFIG", cfg.Krb5Conf)
@@ -163,6 +171,9 @@ func (p *stormGoPeer) open(members []string, n int, sessionTimeout time.Duration
 	out := make([]*stormSession, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	// At most stormOpening sessions connect (and log in) at once: a burst of hundreds of logins
+	// overruns a KDC; the storm is what is measured.
+	slots := make(chan struct{}, stormOpening)
 	for i := range out {
 		s := &stormSession{}
 		out[i] = s
@@ -180,8 +191,10 @@ func (p *stormGoPeer) open(members []string, n int, sessionTimeout time.Duration
 			cfg.TLS = &zktls.Config{CAFile: p.cfg.CAFile, CertFile: p.cfg.CertFile, KeyFile: p.cfg.KeyFile}
 		}
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			c, err := client.Connect(ctx, cfg)
