@@ -192,7 +192,9 @@ func Run(ctx context.Context, opts Options) *Report {
 		if r.cfg.TLS != nil {
 			tc = *r.cfg.TLS
 		}
+		t0 := time.Now()
 		r.tls, r.tlsErr = tc.Load() // reported by the version check
+		r.log.Debug("TLS files loaded", "took", time.Since(t0))
 	}
 	defer func() {
 		for i := len(r.closers) - 1; i >= 0; i-- {
@@ -200,9 +202,11 @@ func Run(ctx context.Context, opts Options) *Report {
 		}
 	}()
 	rep := &Report{Header: r.header()}
+	t0 := time.Now()
 	for _, res := range r.execute(ctx, table) {
 		rep.add(res)
 	}
+	r.log.Debug("checks done", "took", time.Since(t0))
 	return rep
 }
 

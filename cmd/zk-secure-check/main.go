@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -52,6 +53,7 @@ type flags struct {
 	timeout             time.Duration
 	ignore, jobManagers []string
 	overrides           []override
+	debug               bool
 }
 
 // override is how the flags named (any of them given) change the client configuration.
@@ -193,6 +195,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", preflight.DefaultTimeout, "bound for the whole check")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
+	fs.BoolVar(&f.debug, "debug", false, "log what the checks do, with each check's timing, to standard error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -216,6 +219,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "zk-secure-check: %v\n", err)
 		return 2
+	}
+	if f.debug {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	rep := preflight.Run(ctx, *opts)
 	if f.output == "json" {
