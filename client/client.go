@@ -120,6 +120,9 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.TLS != nil {
 			tc = *cfg.TLS
 		}
+		if tc.Logger == nil {
+			tc.Logger = c.log // reloads of the TLS files
+		}
 		var err error
 		if c.tls, err = tc.Load(); err != nil {
 			return nil, err

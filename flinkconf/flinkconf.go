@@ -160,23 +160,13 @@ func (c *Conf) Keys() []string {
 	return out
 }
 
-// JVMProperties returns the -Dkey=value system properties of env.java.opts, env.java.opts.all and
-// env.java.opts.jobmanager (later ones win), where Flink deployments set the JAAS file, krb5.conf and
-// zookeeper.* client properties.
+// JVMProperties returns the -Dkey=value system properties of the JobManager's JVM options —
+// env.java.default-opts.all, env.java.opts.all (or the deprecated env.java.opts when it is not set),
+// env.java.default-opts.jobmanager and env.java.opts.jobmanager, later ones winning as on the JVM's
+// command line — where Flink deployments set the JAAS file, krb5.conf and the zookeeper.* client
+// properties (SASL and TLS).
 func (c *Conf) JVMProperties() map[string]string {
-	props := map[string]string{}
-	for _, k := range []string{"env.java.opts", "env.java.opts.all", "env.java.opts.jobmanager"} {
-		v, ok := c.values[k]
-		if !ok {
-			continue
-		}
-		for _, tok := range splitArgs(v) {
-			if rest, ok := strings.CutPrefix(tok, "-D"); ok {
-				name, val, _ := strings.Cut(rest, "=")
-				props[name] = val
-			}
-		}
-	}
+	props, _ := c.jvmPropertySources()
 	return props
 }
 

@@ -175,6 +175,9 @@ func (c *Conf) ClientConfig(opts Options) (*Result, error) {
 	if err := c.mapKerberos(r, props); err != nil {
 		return nil, err
 	}
+	if err := c.mapTLS(r, opts, r.warn); err != nil {
+		return nil, err
+	}
 	c.unknownKeys(r)
 	return r, nil
 }
@@ -278,7 +281,7 @@ func (c *Conf) unknownKeys(r *Result) {
 	}
 	sort.Strings(knownList)
 	for _, k := range c.Keys() {
-		if known[k] {
+		if known[k] || jvmOnly(k) { // jvmOnly keys: mapTLS says where they belong
 			continue
 		}
 		if !strings.HasPrefix(k, "high-availability.zookeeper.") && !strings.HasPrefix(k, "zookeeper.") && !strings.HasPrefix(k, "security.kerberos.") {

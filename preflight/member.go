@@ -124,7 +124,7 @@ func versionResult(det version.Member, err error, wantTLS bool) Result {
 
 // tlsChain (tls-chain) judges the trust of the chain the member presented, apart from dates; or
 // reports the client certificate the servers refused.
-func tlsChain(_ context.Context, r *run, m *member) Result {
+func tlsChain(ctx context.Context, r *run, m *member) Result {
 	if m.refused != nil {
 		return Result{Status: Fail, Message: m.refused.Error(), Fix: "configure a client certificate issued by a CA in the servers' trust store"}
 	}
@@ -136,7 +136,17 @@ func tlsChain(_ context.Context, r *run, m *member) Result {
 		return Result{Status: Fail, Message: err.Error(),
 			Fix: "add the CA that issued the server certificate to --tls-ca (or the truststore), or reissue the server certificate from your CA"}
 	}
-	return Result{Status: Pass, Message: fmt.Sprintf("%s issued by %s, trusted", chain[0].Subject, chain[0].Issuer)}
+	// With zookeeper.ssl.crl / ocsp: the revocation of the chain, and how each status was found.
+	revocation, err := tlsprobe.For(r.tls).CheckRevocation(ctx, m.addr, chain, nil)
+	if err != nil {
+		return Result{Status: Fail, Message: err.Error(),
+			Fix: "have the server's certificate replaced if it is revoked; if its status cannot be determined, publish the CRL (or OCSP responder) it names, or give a CRL file with zksecure.ssl.crlFile"}
+	}
+	msg := fmt.Sprintf("%s issued by %s, trusted", chain[0].Subject, chain[0].Issuer)
+	if len(revocation) > 0 {
+		msg += "; " + strings.Join(revocation, "; ")
+	}
+	return Result{Status: Pass, Message: msg}
 }
 
 // tlsExpiry (tls-expiry) checks the chain's validity dates, warning within ExpiryWarning.
@@ -154,13 +164,24 @@ func tlsExpiry(_ context.Context, r *run, m *member) Result {
 	return Result{Status: Pass, Message: fmt.Sprintf("valid until %s", earliest.NotAfter.UTC().Format(time.RFC3339))}
 }
 
-// tlsHostname (tls-hostname) checks the leaf certificate's names as ZooKeeper does.
-func tlsHostname(_ context.Context, r *run, m *member) Result {
-	if err := tlsprobe.For(r.tls).CheckHostname(m.addr, m.ip, m.det.Chain[0]); err != nil {
+// tlsHostname (tls-hostname) checks the leaf certificate's names by the configured rules, says which
+// rule passed, and warns when the member passes only by a ZooKeeper-only rule.
+func tlsHostname(ctx context.Context, r *run, m *member) Result {
+	hm, err := tlsprobe.For(r.tls).MatchHostname(ctx, m.addr, m.ip, m.det.Chain[0])
+	switch {
+	case err != nil:
 		return Result{Status: Fail, Message: err.Error(),
 			Fix: "connect by a name the certificate holds, or reissue it with this member's name and address as SANs"}
+	case hm.Rule == "off":
+		return Result{Status: Warn, Message: hm.Description + ": any certificate the trust store accepts is taken for " + m.addr,
+			Fix: "turn hostname verification back on (zookeeper.ssl.hostnameVerification=true) once the servers' certificates name them"}
+	case !hm.Strict:
+		return Result{Status: Warn,
+			Message: "the certificate names " + m.addr + " only by a ZooKeeper-only rule: " + hm.Description + "; that is " + hm.ZooKeeperOnly +
+				", which strict hostname rules (--tls-strict-hostnames, zksecure.ssl.strictHostnames=true) refuse",
+			Fix: "reissue the server certificate with this member's host name as a DNS SAN (and its address as an IP SAN if it is dialed by address)"}
 	}
-	return Result{Status: Pass, Message: "the certificate names " + m.addr}
+	return Result{Status: Pass, Message: "the certificate names " + m.addr + ": " + hm.Description}
 }
 
 // servicePrincipal (service-principal) compares the service principal this check uses with the one

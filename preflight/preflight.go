@@ -192,6 +192,7 @@ func Run(ctx context.Context, opts Options) *Report {
 		if r.cfg.TLS != nil {
 			tc = *r.cfg.TLS
 		}
+		tc.Logger = r.log
 		t0 := time.Now()
 		r.tls, r.tlsErr = tc.Load() // reported by the version check
 		r.log.Debug("TLS files loaded", "took", time.Since(t0))

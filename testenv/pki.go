@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pavlo-v-chernykh/keystore-go/v4"
 	"github.com/youmark/pkcs8"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -54,6 +56,9 @@ type Cert struct {
 	KeystorePEM string
 	// PKCS12File is a PKCS#12 bundle of key, certificate and CA, password KeyPassword.
 	PKCS12File string
+	// JKSFile is a JKS keystore with the key and the chain (certificate and CA), store and key
+	// password KeyPassword.
+	JKSFile string
 
 	// X509 and Key are the parsed certificate and its key.
 	X509 *x509.Certificate
@@ -73,15 +78,18 @@ type CertOptions struct {
 	NotBefore, NotAfter time.Time
 	// ECDSA makes a P-256 key instead of RSA-2048.
 	ECDSA bool
+	// CRLDistributionPoints and OCSPServers are URLs put into the certificate (for example a
+	// RevocationServer's CRLURL and OCSPURL); none by default.
+	CRLDistributionPoints, OCSPServers []string
 }
 
 // PKI is a throw-away certificate authority with the certificates tests need.
 type PKI struct {
 	// Dir holds every file written.
 	Dir string
-	// CAFile is the CA certificate (PEM); TrustStorePKCS12 the same as a PKCS#12 truststore
-	// (password KeyPassword).
-	CAFile, TrustStorePKCS12 string
+	// CAFile is the CA certificate (PEM); TrustStorePKCS12 and TrustStoreJKS the same as a
+	// PKCS#12 and a JKS truststore (password KeyPassword).
+	CAFile, TrustStorePKCS12, TrustStoreJKS string
 	// CA is the CA's own certificate and key.
 	CA *Cert
 
@@ -119,6 +127,10 @@ func NewPKI(dir string) (*PKI, error) {
 		return nil, fmt.Errorf("testenv: PKCS#12 truststore: %w", err)
 	}
 	if err := os.WriteFile(p.TrustStorePKCS12, ts, 0o644); err != nil {
+		return nil, err
+	}
+	p.TrustStoreJKS = filepath.Join(dir, "truststore.jks")
+	if err := writeJKSTrustStore(p.TrustStoreJKS, p.CA.X509); err != nil {
 		return nil, err
 	}
 	local := CertOptions{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true}
@@ -267,6 +279,9 @@ func issueCert(dir, name string, o CertOptions, ca *Cert) (*Cert, error) {
 		IPAddresses:    o.IPs,
 		SubjectKeyId:   keyID(key.Public()),
 		AuthorityKeyId: ca.X509.SubjectKeyId,
+
+		CRLDistributionPoints: o.CRLDistributionPoints,
+		OCSPServer:            o.OCSPServers,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.X509, key.Public(), ca.Key)
 	if err != nil {
@@ -288,6 +303,7 @@ func (c *Cert) write(dir string, ca *Cert) error {
 	c.PasswordFile = base + ".password"
 	c.KeystorePEM = base + "-keystore.pem"
 	c.PKCS12File = base + ".p12"
+	c.JKSFile = base + ".jks"
 
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.X509.Raw})
 	chain := append([]byte{}, certPEM...)
@@ -326,12 +342,53 @@ func (c *Cert) write(dir string, ca *Cert) error {
 		{c.KeystorePEM, append(append([]byte{}, chain...), keyPEM...), 0o600},
 		{c.PKCS12File, p12, 0o600},
 	}
+	jks, err := jksKeyStore(der, append([]*x509.Certificate{c.X509}, caCerts...))
+	if err != nil {
+		return fmt.Errorf("testenv: JKS %s: %w", c.Name, err)
+	}
+	files = append(files, struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{c.JKSFile, jks, 0o600})
 	for _, f := range files {
 		if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
 			return fmt.Errorf("testenv: writing %s: %w", f.path, err)
 		}
 	}
 	return nil
+}
+
+// jksKeyStore encodes a JKS keystore holding the PKCS#8 key der with chain, alias "key".
+func jksKeyStore(der []byte, chain []*x509.Certificate) ([]byte, error) {
+	ks := keystore.New()
+	e := keystore.PrivateKeyEntry{CreationTime: time.Now(), PrivateKey: der}
+	for _, c := range chain {
+		e.CertificateChain = append(e.CertificateChain, keystore.Certificate{Type: "X509", Content: c.Raw})
+	}
+	if err := ks.SetPrivateKeyEntry("key", e, []byte(KeyPassword)); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := ks.Store(&b, []byte(KeyPassword)); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeJKSTrustStore(path string, cas ...*x509.Certificate) error {
+	ks := keystore.New()
+	for i, c := range cas {
+		if err := ks.SetTrustedCertificateEntry(fmt.Sprintf("ca%d", i), keystore.TrustedCertificateEntry{
+			CreationTime: time.Now(), Certificate: keystore.Certificate{Type: "X509", Content: c.Raw}}); err != nil {
+			return err
+		}
+	}
+	var b bytes.Buffer
+	if err := ks.Store(&b, []byte(KeyPassword)); err != nil {
+		return fmt.Errorf("testenv: JKS truststore: %w", err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func serial() *big.Int {

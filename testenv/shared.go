@@ -30,6 +30,7 @@ type Shared struct {
 	kdcs     []*KDC
 	clusters map[string]*ZooKeeper
 	networks []*Network
+	closers  []io.Closer
 }
 
 // NewShared returns a package's shared environment, which setup builds on first use: the first
@@ -139,6 +140,19 @@ func (s *Shared) StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 // NewPKI writes a PKI into Dir/name.
 func (s *Shared) NewPKI(name string) (*PKI, error) { return NewPKI(filepath.Join(s.Dir, name)) }
 
+// StartRevocationServer starts p's CRL distribution point and OCSP responder (see
+// PKI.StartRevocationServer) and registers it: it is closed after the tests.
+func (s *Shared) StartRevocationServer(p *PKI) (*RevocationServer, error) {
+	rs, err := p.StartRevocationServer()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.closers = append(s.closers, rs)
+	s.mu.Unlock()
+	return rs, nil
+}
+
 // StartZooKeepers starts named clusters in parallel (see StartZooKeepers) under Dir and registers them.
 func (s *Shared) StartZooKeepers(ctx context.Context, opts map[string]ZooKeeperOptions) (map[string]*ZooKeeper, error) {
 	zks, err := StartZooKeepers(ctx, s.Dir, opts)
@@ -182,6 +196,9 @@ func (s *Shared) close() {
 	}
 	for _, n := range s.networks {
 		n.Close()
+	}
+	for _, c := range s.closers {
+		c.Close()
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 var (
@@ -70,16 +72,45 @@ type Config struct {
 	// NoHostnameVerification verifies the chain but not the names in the certificate
 	// (zookeeper.ssl.hostnameVerification=false).
 	NoHostnameVerification bool
+	// HostnameRules selects how names are matched: the zero value is ZooKeeper's Java client
+	// (ZKTrustManager); HostnameJDK the JDK's HTTPS rules (zookeeper.fips-mode=true);
+	// HostnameStrict Go's own (zksecure.ssl.strictHostnames=true). See HostnameRules.
+	HostnameRules HostnameRules
+	// AllowReverseDNSLookup lets a member given as an IP address pass by its reverse-DNS name among
+	// the DNS SANs, with HostnameZooKeeper rules (zookeeper.ssl.allowReverseDnsLookup). False, the
+	// zero value, is the default of ZooKeeper 3.8.6+ and 3.9.5+ clients: whoever answers reverse
+	// DNS (unauthenticated) would otherwise decide which certificate names an IP member.
+	AllowReverseDNSLookup bool
 	// InsecureSkipVerify accepts any server certificate. DANGEROUS: anyone on the network path can
 	// then read and change the traffic, credentials included. For experiments only.
 	InsecureSkipVerify bool
 	// MinVersion is the lowest TLS version; zero means TLS 1.2, and lower values are refused.
 	MinVersion uint16
-	// CipherSuites restricts the TLS 1.2 cipher suites; nil means Go's defaults.
+	// MaxVersion is the highest TLS version; zero means TLS 1.3 (zookeeper.ssl.protocol and
+	// zookeeper.ssl.enabledProtocols set both).
+	MaxVersion uint16
+	// CipherSuites restricts the TLS 1.2 cipher suites (TLS 1.3's are not configurable in Go); nil
+	// means the Java client's default list as far as Go implements it securely: ECDHE with
+	// AES-GCM, then ECDHE with AES-CBC-SHA.
 	CipherSuites []uint16
-	// LookupAddr does the reverse-DNS lookup used when a member is given as an IP address; nil means
-	// net.DefaultResolver.LookupAddr.
+	// CRL checks the revocation of every certificate of the server's chain but the trust anchor
+	// against CRLs, from the certificates' CRL distribution points (http, https, file) and
+	// CRLFiles (zookeeper.ssl.crl). A certificate whose status cannot be determined fails the
+	// handshake, as in the Java client. False: no revocation checking.
+	CRL bool
+	// CRLFiles are CRLs (DER or PEM) to check the chain against, read again when they change;
+	// setting any turns CRL on (zksecure.ssl.crlFile).
+	CRLFiles []string
+	// OCSP asks the OCSP responder each certificate names (after a response the server stapled)
+	// before the CRL, which stays the fallback (zookeeper.ssl.ocsp). A response must be signed by
+	// the issuer or a responder the issuer authorized, and current.
+	OCSP bool
+	// LookupAddr does the reverse-DNS lookup of AllowReverseDNSLookup; nil means
+	// net.DefaultResolver.LookupAddr, whose names must also resolve back to the address (as Java
+	// checks); the names a LookupAddr returns are taken as confirmed.
 	LookupAddr func(ctx context.Context, addr string) ([]string, error)
+	// Logger receives reloads of the files and their failures; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // password is one password source of a Config.
@@ -143,16 +174,26 @@ func (p password) optional() ([]byte, error) {
 	return []byte(p.value), nil
 }
 
-// Client is a loaded TLS configuration. It is safe for concurrent use.
+// Client is a loaded TLS configuration. It is safe for concurrent use. Every new connection first
+// checks whether the files (certificate, key, CA bundle, password files, CRL files) changed and, if
+// so, reads them again (see Load).
 type Client struct {
 	cfg      Config
-	roots    *x509.CertPool
-	rootList []*x509.Certificate // the trust store's CAs, nil for the system pool
-	cert     *tls.Certificate
-	min      uint16
+	min, max uint16
+	suites   []uint16
+	files    *reloader
+	rev      *revocation
+	log      *slog.Logger
 }
 
-// Load reads and checks every file of the configuration.
+// Load reads and checks every file of the configuration. An expired (or not yet valid) client
+// certificate is an error naming the file and the date.
+//
+// The files are read again when they change: before every new connection the Client stats them,
+// and a replaced certificate, key, CA bundle or CRL is used from the next connection on — the live
+// session keeps its connection. A reload that fails (a file half-written, a key that does not
+// match the certificate yet, an expired certificate) keeps the last good material and logs, at
+// Warn, the files that changed and why.
 func (c Config) Load() (*Client, error) {
 	kp := password{file: c.KeyPasswordFile, env: c.KeyPasswordEnv, value: c.KeyPassword, what: "key"}
 	cp := password{file: c.CAPasswordFile, env: c.CAPasswordEnv, value: c.CAPassword, what: "truststore"}
@@ -162,57 +203,58 @@ func (c Config) Load() (*Client, error) {
 	if err := cp.check(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, min: c.MinVersion}
+	if err := c.HostnameRules.valid(); err != nil {
+		return nil, err
+	}
+	cl := &Client{cfg: c, min: c.MinVersion, max: c.MaxVersion, suites: c.CipherSuites, log: c.Logger}
+	if cl.log == nil {
+		cl.log = slog.Default()
+	}
 	if cl.min == 0 {
 		cl.min = tls.VersionTLS12
 	}
+	if cl.max == 0 {
+		cl.max = tls.VersionTLS13
+	}
 	if cl.min < tls.VersionTLS12 {
-		return nil, fmt.Errorf("%w: TLS versions below 1.2 are not supported", ErrConfig)
+		return nil, fmt.Errorf("%w: MinVersion %s: TLS versions below 1.2 are not supported", ErrConfig, versionName(cl.min))
+	}
+	if cl.max > tls.VersionTLS13 || cl.max < cl.min {
+		return nil, fmt.Errorf("%w: MaxVersion %s with MinVersion %s: want MinVersion ≤ MaxVersion ≤ TLS 1.3", ErrConfig, versionName(cl.max), versionName(cl.min))
+	}
+	if cl.suites == nil {
+		cl.suites = javaDefaultCipherSuites
 	}
 	if c.CertFile == "" && c.KeyFile != "" {
 		return nil, fmt.Errorf("%w: key file %s given without a certificate file", ErrConfig, c.KeyFile)
 	}
-	if c.CertFile != "" {
-		km, err := loadKeyStore(c.CertFile, c.CertType, c.KeyFile, kp)
-		if err != nil {
-			return nil, err
-		}
-		tc, err := km.certificate(c.CertFile)
-		if err != nil {
-			return nil, err
-		}
-		cl.cert = &tc
+	var err error
+	if cl.files, err = newReloader(c, kp, cp, cl.log); err != nil {
+		return nil, err
 	}
-	if c.CAFile != "" {
-		certs, err := loadTrustStore(c.CAFile, c.CAType, cp)
-		if err != nil {
-			return nil, err
-		}
-		cl.roots, cl.rootList = x509.NewCertPool(), certs
-		for _, crt := range certs {
-			cl.roots.AddCert(crt)
-		}
-	} else {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			return nil, fmt.Errorf("%w: no CA file given and the system CA pool is unavailable: %w", ErrConfig, err)
-		}
-		cl.roots = pool
-	}
+	cl.rev = newRevocation(c.CRL || len(c.CRLFiles) > 0, c.OCSP)
 	return cl, nil
 }
 
-// Certificate returns the client certificate (leaf), or nil without one.
+// Certificate returns the client certificate (leaf) new connections use, or nil without one.
 func (cl *Client) Certificate() *x509.Certificate {
-	if cl.cert == nil {
+	m := cl.files.get()
+	if m.cert == nil {
 		return nil
 	}
-	return cl.cert.Leaf
+	return m.cert.Leaf
 }
 
 // ConfigFor returns the *tls.Config for one member ("host:port"); remoteIP is the address the
-// connection goes to (nil: resolved from the host during verification).
+// connection goes to (nil: resolved from the host during verification). It carries the files as
+// they are now (read again first if they changed).
 func (cl *Client) ConfigFor(member string, remoteIP net.IP) *tls.Config {
+	return cl.configFor(context.Background(), member, remoteIP)
+}
+
+// configFor is ConfigFor with the context of the handshake, which bounds the revocation fetches.
+func (cl *Client) configFor(ctx context.Context, member string, remoteIP net.IP) *tls.Config {
+	m := cl.files.get()
 	host, _, err := net.SplitHostPort(member)
 	if err != nil {
 		host = member
@@ -223,7 +265,8 @@ func (cl *Client) ConfigFor(member string, remoteIP net.IP) *tls.Config {
 	}
 	tc := &tls.Config{
 		MinVersion:   cl.min,
-		CipherSuites: cl.cfg.CipherSuites,
+		MaxVersion:   cl.max,
+		CipherSuites: cl.suites,
 		// Go's own verification is replaced by verifyPeer, which reaches ZooKeeper's outcome
 		// (VerifyConnection still runs, and a failure there aborts the handshake).
 		InsecureSkipVerify: true,
@@ -231,14 +274,20 @@ func (cl *Client) ConfigFor(member string, remoteIP net.IP) *tls.Config {
 			if cl.cfg.InsecureSkipVerify {
 				return nil
 			}
-			return cl.verifyPeer(member, name, remoteIP, cs.PeerCertificates)
+			return cl.verifyPeer(ctx, m, member, name, remoteIP, cs)
 		},
 	}
 	if net.ParseIP(name) == nil {
 		tc.ServerName = name // SNI
 	}
-	if cl.cert != nil {
-		tc.Certificates = []tls.Certificate{*cl.cert}
+	if m.cert != nil {
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if err := m.certValid(time.Now()); err != nil {
+				cl.log.Error("zktls: not presenting the client certificate", "member", member, "error", err.Error())
+				return nil, err
+			}
+			return m.cert, nil
+		}
 	}
 	return tc
 }

@@ -7,11 +7,13 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	zktls "github.com/zksecure/zksecure/auth/tls"
 )
 
-// Import the TLS settings of a Java client's properties file (-Dzookeeper.client.config=FILE).
+// Import the TLS settings of a Java client's properties file (as zkCli.sh -client-configuration FILE
+// reads it; a JVM's -Dzookeeper.* system properties map the same way with FromProperties).
 func ExampleLoadProperties() {
 	dir, err := os.MkdirTemp("", "zktls-example")
 	if err != nil {
@@ -20,11 +22,12 @@ func ExampleLoadProperties() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "zk-client.properties")
 	err = os.WriteFile(path, []byte(`zookeeper.client.secure=true
+zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty
 zookeeper.ssl.keyStore.location=/etc/zk/jm.p12
 zookeeper.ssl.keyStore.password=changeit
 zookeeper.ssl.trustStore.location=/etc/zk/ca.pem
 zookeeper.ssl.hostnameVerification=false
-zookeeper.ssl.protocol=TLSv1.1
+zookeeper.ssl.enabledProtocols=TLSv1.1,TLSv1.2
 `), 0o600)
 	if err != nil {
 		log.Fatal(err)
@@ -38,13 +41,13 @@ zookeeper.ssl.protocol=TLSv1.1
 	fmt.Println("keystore:", p.Config.CertFile, "password:", p.Config.KeyPassword)
 	fmt.Println("trust store:", p.Config.CAFile, "hostname verification:", !p.Config.NoHostnameVerification)
 	for _, w := range p.Warnings {
-		fmt.Println("warning:", w)
+		fmt.Println("warning:", strings.ReplaceAll(w, dir+string(filepath.Separator), "")) // messages name the file
 	}
 	// Output:
 	// secure: true
 	// keystore: /etc/zk/jm.p12 password: [redacted]
 	// trust store: /etc/zk/ca.pem hostname verification: false
-	// warning: zookeeper.ssl.protocol lists TLSv1.1, which zksecure never uses (TLS 1.2 minimum)
+	// warning: zookeeper.ssl.enabledProtocols (from zk-client.properties) lists TLSv1.1, which zksecure never uses (TLS 1.2 is the minimum; the JDK disables it too)
 }
 
 // Load a PEM configuration and open a verified TLS connection to one member (client.Config.TLS

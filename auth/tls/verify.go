@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/zksecure/zksecure/internal/tlsprobe"
 )
 
-// verifyPeer checks the chain against the trust store, then the names as ZooKeeper's Java client
-// does (ZKTrustManager): the connection's IP among the IP SANs, else the host among the DNS SANs —
-// for an IP literal, its reverse-DNS name — else, with no SANs at all, the common name.
-func (cl *Client) verifyPeer(member, host string, remoteIP net.IP, certs []*x509.Certificate) error {
+// verifyPeer checks the chain against the trust store (and, when configured, the revocation of
+// its certificates), then the names by the configured HostnameRules.
+func (cl *Client) verifyPeer(ctx context.Context, m *material, member, host string, remoteIP net.IP, cs tls.ConnectionState) error {
+	certs := cs.PeerCertificates
 	if len(certs) == 0 {
 		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
 	}
@@ -26,15 +25,18 @@ func (cl *Client) verifyPeer(member, host string, remoteIP net.IP, certs []*x509
 		inter.AddCert(c)
 	}
 	now := time.Now()
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter, CurrentTime: now,
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: m.roots, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 	if err != nil {
 		return cl.describeChainError(member, leaf, certs, err, now)
 	}
-	if cl.cfg.NoHostnameVerification {
-		return nil
+	if cl.rev != nil {
+		if _, err := cl.rev.check(ctx, member, chains[0], cs.OCSPResponse, m.crls); err != nil {
+			return err
+		}
 	}
-	return verifyName(member, host, remoteIP, leaf, cl.cfg.LookupAddr)
+	_, err = cl.matchName(ctx, member, host, remoteIP, leaf)
+	return err
 }
 
 func (cl *Client) describeChainError(member string, leaf *x509.Certificate, certs []*x509.Certificate, err error, now time.Time) error {
@@ -65,97 +67,39 @@ func (cl *Client) describeChainError(member string, leaf *x509.Certificate, cert
 	return fmt.Errorf("zktls: the certificate of %s (%s) does not verify: %w", member, leaf.Subject, err)
 }
 
-func verifyName(member, host string, remoteIP net.IP, leaf *x509.Certificate, lookup func(context.Context, string) ([]string, error)) error {
-	ip := net.ParseIP(host)
-	if remoteIP == nil {
-		remoteIP = ip
-	}
-	if remoteIP == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
-		cancel()
-		if err == nil && len(addrs) > 0 {
-			remoteIP = addrs[0].IP
-		}
-	}
-	if remoteIP != nil {
-		for _, san := range leaf.IPAddresses {
-			if san.Equal(remoteIP) {
-				return nil
-			}
-		}
-	}
-	names := []string{host}
-	if ip != nil {
-		// The Java client verifies an IP literal's reverse-DNS name.
-		if lookup == nil {
-			lookup = net.DefaultResolver.LookupAddr
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		rev, err := lookup(ctx, ip.String())
-		cancel()
-		names = nil
-		if err == nil {
-			for _, n := range rev {
-				names = append(names, strings.TrimSuffix(n, "."))
-			}
-		}
-	}
-	for _, n := range names {
-		if len(leaf.DNSNames) > 0 {
-			if leaf.VerifyHostname(n) == nil {
-				return nil
-			}
-		} else if len(leaf.IPAddresses) == 0 && strings.EqualFold(leaf.Subject.CommonName, n) {
-			return nil
-		}
-	}
-	var holds []string
-	holds = append(holds, leaf.DNSNames...)
-	for _, s := range leaf.IPAddresses {
-		holds = append(holds, s.String())
-	}
-	if len(holds) == 0 {
-		holds = append(holds, "CN="+leaf.Subject.CommonName)
-	}
-	wanted := host
-	if remoteIP != nil && remoteIP.String() != host {
-		wanted += " (" + remoteIP.String() + ")"
-	}
-	if ip != nil && len(names) > 0 {
-		wanted += ", reverse DNS " + strings.Join(names, ", ")
-	}
-	return fmt.Errorf("%w: the certificate of %s is for %s, not for %s; connect by a name the certificate holds, or have the server's certificate reissued with this name",
-		ErrHostname, member, strings.Join(holds, ", "), wanted)
-}
-
-// checkTrust verifies only that chain (leaf first) leads to a CA in the trust store, whatever the
-// certificates' dates (CheckValidity reports those): it follows the signatures from the leaf through
-// the presented intermediates to a trusted CA. With the system CA pool, which cannot be listed, it
-// falls back to Go's verifier at the current time. It returns ErrUnknownCA naming the member and the
-// issuer.
-func (cl *Client) checkTrust(member string, chain []*x509.Certificate) error {
+// trustPath returns the path from the leaf of chain (leaf first, as presented) through the
+// presented intermediates to a CA in the trust store, whatever the certificates' dates
+// (CheckValidity reports those). With the system CA pool, which cannot be listed, it uses Go's
+// verifier at the current time. It returns ErrUnknownCA naming the member and the issuer.
+func (cl *Client) trustPath(m *material, member string, chain []*x509.Certificate) ([]*x509.Certificate, error) {
 	if len(chain) == 0 {
-		return fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
+		return nil, fmt.Errorf("%w: %s sent no certificate", ErrConfig, member)
 	}
-	if cl.rootList == nil {
+	if m.rootList == nil {
 		inter := x509.NewCertPool()
 		for _, c := range chain[1:] {
 			inter.AddCert(c)
 		}
-		_, err := chain[0].Verify(x509.VerifyOptions{Roots: cl.roots, Intermediates: inter,
+		chains, err := chain[0].Verify(x509.VerifyOptions{Roots: m.roots, Intermediates: inter,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-		var inv x509.CertificateInvalidError
-		if err == nil || (errors.As(err, &inv) && inv.Reason == x509.Expired) {
-			return nil
+		if err == nil {
+			return chains[0], nil
 		}
-		return cl.describeChainError(member, chain[0], chain, err, time.Now())
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Reason == x509.Expired {
+			return chain, nil
+		}
+		return nil, cl.describeChainError(member, chain[0], chain, err, time.Now())
 	}
 	cur := chain[0]
+	path := []*x509.Certificate{cur}
 	for depth := 0; depth < 10; depth++ {
-		for _, root := range cl.rootList {
-			if cur.Equal(root) || cur.CheckSignatureFrom(root) == nil {
-				return nil
+		for _, root := range m.rootList {
+			if cur.Equal(root) {
+				return path, nil
+			}
+			if cur.CheckSignatureFrom(root) == nil {
+				return append(path, root), nil
 			}
 		}
 		var next *x509.Certificate
@@ -169,8 +113,29 @@ func (cl *Client) checkTrust(member string, chain []*x509.Certificate) error {
 			break
 		}
 		cur = next
+		path = append(path, cur)
 	}
-	return cl.describeChainError(member, chain[0], chain, x509.UnknownAuthorityError{Cert: cur}, time.Now())
+	return nil, cl.describeChainError(member, chain[0], chain, x509.UnknownAuthorityError{Cert: cur}, time.Now())
+}
+
+// checkTrust verifies only that chain leads to a CA in the trust store (see trustPath).
+func (cl *Client) checkTrust(member string, chain []*x509.Certificate) error {
+	_, err := cl.trustPath(cl.files.get(), member, chain)
+	return err
+}
+
+// checkRevocation checks the revocation of chain's path to the trust store when CRL or OCSP is
+// configured, returning one line per certificate (nil when revocation checking is off).
+func (cl *Client) checkRevocation(ctx context.Context, member string, chain []*x509.Certificate, stapled []byte) ([]string, error) {
+	if cl.rev == nil {
+		return nil, nil
+	}
+	m := cl.files.get()
+	path, err := cl.trustPath(m, member, chain)
+	if err != nil {
+		return nil, err
+	}
+	return cl.rev.check(ctx, member, path, stapled, m.crls)
 }
 
 // CheckValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
@@ -192,9 +157,14 @@ func CheckValidity(member string, chain []*x509.Certificate, now time.Time) (ear
 	return earliest, nil
 }
 
-// checkHostname verifies the names in leaf as ZooKeeper's Java client does for member (see the
-// package comment); remoteIP is the address connected to (nil: resolved from the host).
+// checkHostname verifies the names in leaf for member by the configured rules (see the package
+// comment); remoteIP is the address connected to (nil: resolved from the host).
 func (cl *Client) checkHostname(member string, remoteIP net.IP, leaf *x509.Certificate) error {
+	_, err := cl.hostnameMatch(context.Background(), member, remoteIP, leaf)
+	return err
+}
+
+func (cl *Client) hostnameMatch(ctx context.Context, member string, remoteIP net.IP, leaf *x509.Certificate) (nameMatch, error) {
 	host, _, err := net.SplitHostPort(member)
 	if err != nil {
 		host = member
@@ -202,16 +172,17 @@ func (cl *Client) checkHostname(member string, remoteIP net.IP, leaf *x509.Certi
 	if cl.cfg.ServerName != "" {
 		host = cl.cfg.ServerName
 	}
-	return verifyName(member, host, remoteIP, leaf, cl.cfg.LookupAddr)
+	return cl.matchName(ctx, member, host, remoteIP, leaf)
 }
 
 // probeConfig is a *tls.Config with the client certificate but without any verification, for
 // inspecting what a server presents (its chain is then checked with checkTrust, CheckValidity and
 // checkHostname). Never use it to exchange data. Only preflight gets it, through tlsprobe.
 func (cl *Client) probeConfig() *tls.Config {
-	c := &tls.Config{InsecureSkipVerify: true, MinVersion: cl.min} // inspection only, see above
-	if cl.cert != nil {
-		c.Certificates = []tls.Certificate{*cl.cert}
+	m := cl.files.get()
+	c := &tls.Config{InsecureSkipVerify: true, MinVersion: cl.min, MaxVersion: cl.max, CipherSuites: cl.suites} // inspection only, see above
+	if m.cert != nil {
+		c.Certificates = []tls.Certificate{*m.cert}
 	}
 	return c
 }
@@ -221,6 +192,15 @@ func (cl *Client) probeConfig() *tls.Config {
 func init() {
 	tlsprobe.For = func(client any) tlsprobe.Prober {
 		cl := client.(*Client)
-		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckHostname: cl.checkHostname}
+		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckHostname: cl.checkHostname,
+			CheckRevocation: cl.checkRevocation,
+			MatchHostname: func(ctx context.Context, member string, remoteIP net.IP, leaf *x509.Certificate) (tlsprobe.HostnameMatch, error) {
+				nm, err := cl.hostnameMatch(ctx, member, remoteIP, leaf)
+				hm := tlsprobe.HostnameMatch{Rule: nm.Rule, Description: nm.describe(member), Strict: nm.Strict}
+				if !nm.Strict {
+					hm.ZooKeeperOnly = nm.zooKeeperOnly()
+				}
+				return hm, err
+			}}
 	}
 }

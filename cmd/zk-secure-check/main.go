@@ -7,6 +7,11 @@
 //
 // Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage or configuration error.
 //
+// Subcommands, with the same flags (ha.go): migrate-acl (creator-only or explicit ACLs on an existing
+// HA tree, dry run unless --apply), inventory (every cluster's HA state), cleanup (one stopped
+// cluster's nodes, dry run unless --apply). --watch runs the checks every --interval and serves
+// Prometheus metrics on --listen; --textfile writes them once for node_exporter (watch.go).
+//
 //	zk-secure-check --flink-conf conf/flink-conf.yaml
 //	zk-secure-check --quorum zk1:2281,zk2:2281,zk3:2281 --principal flink/jm1@EXAMPLE.COM \
 //	    --keytab /etc/security/flink.keytab --tls-ca ca.pem --tls-cert jm.pem --acl creator
@@ -53,6 +58,8 @@ type flags struct {
 	timeout             time.Duration
 	ignore, jobManagers []string
 	overrides           []override
+	sub                 string     // subcommand ("" for the checks)
+	x                   extraFlags // the subcommands' and the continuous mode's (ha.go, watch.go)
 	debug               bool
 }
 
@@ -103,7 +110,8 @@ func choiceFlag(fs *pflag.FlagSet, name, def string, allowed []string, usage str
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
-	f := &flags{fs: pflag.NewFlagSet("zk-secure-check", pflag.ContinueOnError)}
+	sub, args := subcommand(args)
+	f := &flags{fs: pflag.NewFlagSet(strings.TrimSpace("zk-secure-check "+sub), pflag.ContinueOnError), sub: sub}
 	fs := f.fs
 	fs.SetOutput(stderr)
 	set := func(apply func(c *client.Config, v string), name, def, usage string) {
@@ -185,6 +193,18 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	tlsFile(func(t *zktls.Config, v string) { t.KeyFile = v }, "tls-key", "client key (PEM; PKCS#8 may be encrypted)")
 	tlsFile(func(t *zktls.Config, v string) { t.KeyPasswordFile, t.KeyPassword, t.KeyPasswordEnv = v, "", "" },
 		"tls-key-password-file", "file holding the key or keystore password (never a flag value)")
+	strict := fs.Bool("tls-strict-hostnames", false, "verify server names by Go's strict rules (DNS SANs for host names, IP SANs for addresses; no common name, reverse DNS or IP SAN for a host name)")
+	f.on(func(c *client.Config) error {
+		if c.TLS == nil {
+			c.TLS = &zktls.Config{}
+		}
+		if *strict {
+			c.TLS.HostnameRules = zktls.HostnameStrict
+		} else if c.TLS.HostnameRules == zktls.HostnameStrict {
+			c.TLS.HostnameRules = zktls.HostnameZooKeeper
+		}
+		return nil
+	}, "tls-strict-hostnames")
 
 	aclMode := choiceFlag(fs, "acl", "", []string{"creator", "open"}, "creator or open (high-availability.zookeeper.client.acl; default open)")
 	f.on(func(c *client.Config) error {
@@ -196,6 +216,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
 	fs.BoolVar(&f.debug, "debug", false, "log what the checks do, with each check's timing, to standard error")
+	f.x.register(fs, sub, stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -222,6 +243,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.debug {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if f.sub != "" || f.x.watch.enabled() {
+		return runExtra(ctx, f, opts, stdout, stderr)
 	}
 	rep := preflight.Run(ctx, *opts)
 	if f.output == "json" {

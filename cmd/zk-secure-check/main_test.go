@@ -35,6 +35,7 @@ const (
 	srvNoSASL    = "nosasl"    // no SASL at all
 	srvExpired   = "expired"   // TLS with an expired certificate
 	srvWrongHost = "wronghost" // TLS with a certificate for wrong.example
+	srvIPOnly    = "iponly"    // TLS with a certificate whose only SAN is 127.0.0.1
 	srv34        = "3.4"       // ZooKeeper 3.4 with SASL
 )
 
@@ -56,6 +57,11 @@ func TestMain(m *testing.M) {
 		if pki, err = s.NewPKI("pki"); err != nil {
 			return err
 		}
+		ipOnly, err := pki.Issue("server-iponly", testenv.CertOptions{CommonName: "zookeeper", OrganizationalUnit: "servers",
+			IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Server: true})
+		if err != nil {
+			return err
+		}
 		servers, err = s.StartZooKeepers(ctx, map[string]testenv.ZooKeeperOptions{
 			srvGood: {SASL: &testenv.SASLServer{KDC: kdc, Enforce: true, RemoveHostFromPrincipal: true},
 				TLS: &testenv.TLSServer{PKI: pki, PlaintextPort: true}},
@@ -63,6 +69,7 @@ func TestMain(m *testing.M) {
 			srvNoSASL:    {},
 			srvExpired:   {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.ExpiredServer, ClientAuth: testenv.ClientAuthNone}},
 			srvWrongHost: {TLS: &testenv.TLSServer{PKI: pki, Cert: pki.WrongHostServer, ClientAuth: testenv.ClientAuthNone}},
+			srvIPOnly:    {TLS: &testenv.TLSServer{PKI: pki, Cert: ipOnly, ClientAuth: testenv.ClientAuthNone}},
 			srv34:        {Version: testenv.ZK34, SASL: &testenv.SASLServer{KDC: kdc}},
 		})
 		return err
@@ -244,6 +251,59 @@ func TestEachMisconfigurationFailsItsOwnCheck(t *testing.T) {
 			expect(t, o, tc.check, tc.status, tc.want)
 		})
 	}
+}
+
+// tls-hostname says which rule passed, and warns when a member passes only by a ZooKeeper-only rule
+// (an IP SAN for a host name), which --tls-strict-hostnames refuses.
+func TestHostnameRuleReported(t *testing.T) {
+	testEnv.Require(t)
+	member := servers[srvIPOnly].Members[0].SecureAddr() // localhost:<port>
+	port := member[strings.LastIndex(member, ":")+1:]
+	code, o, stderr := check(t, args([]string{"--quorum", member}, tlsArgs(false))...)
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (a warning)\n%s%s", code, o.dump(), stderr)
+	}
+	expect(t, o, preflight.CheckTLSHostname, preflight.Warn, "only by a ZooKeeper-only rule")
+	expect(t, o, preflight.CheckTLSHostname, preflight.Warn, "rule ip-san")
+	code, o, _ = check(t, args([]string{"--quorum", member, "--tls-strict-hostnames"}, tlsArgs(false))...)
+	if code != 1 {
+		t.Errorf("strict: exit %d, want 1", code)
+	}
+	expect(t, o, preflight.CheckTLSHostname, preflight.Fail, "strict hostname rules")
+	// By address, the IP SAN is what Go's rules want too.
+	code, o, _ = check(t, args([]string{"--quorum", "127.0.0.1:" + port, "--tls-strict-hostnames"}, tlsArgs(false))...)
+	if code != 0 {
+		t.Errorf("strict by address: exit %d, want 0\n%s", code, o.dump())
+	}
+	expect(t, o, preflight.CheckTLSHostname, preflight.Pass, "rule ip-san, strict (Go's) rules")
+}
+
+// A Flink configuration with TLS only in the JobManager's JVM options: the checker uses TLS (it
+// reported plaintext and failed on the TLS port before).
+func TestFlinkConfTLSInJVMOptions(t *testing.T) {
+	testEnv.Require(t)
+	conf := filepath.Join(t.TempDir(), "flink-conf.yaml")
+	content := "high-availability.type: zookeeper\nhigh-availability.storageDir: file:///tmp/ha\n" +
+		"high-availability.zookeeper.quorum: " + servers[srvGood].SecureConnectString() + "\n" +
+		"high-availability.cluster-id: /tls-jvm\n" +
+		"security.kerberos.login.keytab: " + keytabs["flink/jm1"] + "\n" +
+		"security.kerberos.login.principal: " + kdc.Principal("flink/jm1") + "\n" +
+		"security.kerberos.login.contexts: Client\n" +
+		"security.kerberos.krb5-conf.path: " + kdc.Krb5Conf + "\n" +
+		"env.java.opts.jobmanager: -Dzookeeper.client.secure=true -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty" +
+		" -Dzookeeper.ssl.keyStore.location=" + pki.Client.PKCS12File + " -Dzookeeper.ssl.keyStore.passwordPath=" + pki.Client.PasswordFile +
+		" -Dzookeeper.ssl.trustStore.location=" + pki.TrustStorePKCS12 + " -Dzookeeper.ssl.trustStore.passwordPath=" + pki.Client.PasswordFile + "\n"
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, o, stderr := check(t, "--flink-conf", conf)
+	if code != 0 {
+		t.Errorf("exit %d, want 0\n%s%s", code, o.dump(), stderr)
+	}
+	expect(t, o, preflight.CheckVersion, preflight.Pass, "tls port")
+	expect(t, o, preflight.CheckTLSChain, preflight.Pass, "trusted")
+	expect(t, o, preflight.CheckTLSHostname, preflight.Pass, "rule ip-san")
+	expect(t, o, preflight.CheckIdentity, preflight.Pass, "x509:"+pki.Client.Subject)
 }
 
 // Dependents of a failed prerequisite are skipped, naming it; --ignore turns the failure into a

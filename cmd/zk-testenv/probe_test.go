@@ -90,11 +90,14 @@ func probeFlinkHA(args []string, stdout, stderr io.Writer) int {
 		return fail("exports missing: ZK_FLINK_CONF=%q ZK_FLINK_JAAS=%q ZK_TLS_PROPERTIES=%q KRB5_CONFIG=%q", confPath, jaas, props, krb5)
 	}
 
-	// 1. The checker on the fragment. Until flinkconf reads TLS from env.java.opts (branch tls),
-	// the TLS part comes from the client properties zk-testenv wrote beside it.
-	out, err := exec.CommandContext(ctx, args[0], "--flink-conf", confPath, "--tls-properties", props).CombinedOutput()
+	// 1. The checker on the fragment alone: its TLS comes from the JVM options in
+	// env.java.opts.jobmanager, as a JobManager's does.
+	out, err := exec.CommandContext(ctx, args[0], "--flink-conf", confPath).CombinedOutput()
 	if err != nil {
-		return fail("zk-secure-check --flink-conf %s --tls-properties %s: %v\n%s", confPath, props, err, out)
+		return fail("zk-secure-check --flink-conf %s: %v\n%s", confPath, err, out)
+	}
+	if !strings.Contains(string(out), "; transport TLS;") {
+		return fail("zk-secure-check --flink-conf %s did not take TLS from the JVM options:\n%s", confPath, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	fmt.Fprintf(stdout, "checker: %s\n", lines[len(lines)-1])

@@ -5,6 +5,7 @@
 package tlsprobe
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -24,6 +25,24 @@ type Prober struct {
 	// CheckHostname verifies the names in leaf as ZooKeeper's Java client does for member;
 	// remoteIP is the address connected to (nil: resolved from the host).
 	CheckHostname func(member string, remoteIP net.IP, leaf *x509.Certificate) error
+	// MatchHostname is CheckHostname saying which rule passed.
+	MatchHostname func(ctx context.Context, member string, remoteIP net.IP, leaf *x509.Certificate) (HostnameMatch, error)
+	// CheckRevocation checks the revocation of the chain's path to the trust store when CRL or
+	// OCSP checking is configured, with one line per certificate (nil lines: checking is off).
+	CheckRevocation func(ctx context.Context, member string, chain []*x509.Certificate, stapled []byte) ([]string, error)
+}
+
+// HostnameMatch says how a certificate's names were matched to a member.
+type HostnameMatch struct {
+	// Rule is the rule that passed: "ip-san", "dns-san", "reverse-dns", "common-name" or "off".
+	Rule string
+	// Description says it in words, with the rule set in use.
+	Description string
+	// Strict reports whether Go's strict rules accept the certificate too.
+	Strict bool
+	// ZooKeeperOnly, when Strict is false, says which ZooKeeper-only (or JDK-only) rule the
+	// member passes by.
+	ZooKeeperOnly string
 }
 
 // For returns the Prober of client, which must be a *zktls.Client (the parameter is untyped

@@ -12,8 +12,9 @@
 //   record-encode <address> <uuid>                             -> ok <hex>  (Flink's connection_info bytes)
 //   record-decode <hex>                                        -> ok <address> <uuid>
 //   record-put <path> <address> <uuid>                         -> ok <path> (ephemeral, open ACL)
-//   latch-start <connect> <namespace> <latchPath> <n> <sessionMs> -> ok  (n Curator LeaderLatch contenders,
-//                                                                  each its own CuratorFramework session)
+//   latch-start <connect> <namespace> <latchPath> <n> <sessionMs> [creator] -> ok  (n Curator LeaderLatch
+//                                                                  contenders, each its own CuratorFramework
+//                                                                  session; creator: Flink's SecureAclProvider)
 //   latch-leaders                                              -> ok <indexes holding leadership, comma-separated>
 //   latch-close <i>                                            -> ok (resign: LeaderLatch.close())
 //   latch-restart <i>                                          -> ok (a new LeaderLatch for contender i)
@@ -24,6 +25,8 @@
 //                                                                  leadership change since the last call, in order)
 //   latch-curator-close <i>                                    -> ok (close contender i's CuratorFramework: its
 //                                                                  session ends, as a graceful process exit would)
+//   counter-set <connect> <namespace> <path> <n> [creator]     -> ok (a Curator SharedCount set to n, as Flink's
+//                                                                  checkpoint_id_counter; own session, closed after)
 //   storm-open, storm-arm, storm-wait, storm-stats, storm-close: many sessions in this JVM (Storm.java)
 //
 // <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
@@ -123,9 +126,7 @@ public class ZkPeer {
                 int n = Integer.parseInt(f[4]);
                 int sessionMs = Integer.parseInt(f[5]);
                 for (int i = 0; i < n; i++) {
-                    CuratorFramework c = CuratorFrameworkFactory.builder().connectString(f[1]).namespace(f[2])
-                        .sessionTimeoutMs(sessionMs).connectionTimeoutMs(10000)
-                        .retryPolicy(new ExponentialBackoffRetry(100, 5)).build();
+                    CuratorFramework c = curatorBuilder(f[1], f[2], sessionMs, f.length > 6 && f[6].equals("creator")).build();
                     c.start();
                     if (!c.blockUntilConnected(20, TimeUnit.SECONDS)) throw new TimeoutException("Curator client " + i + " did not connect");
                     curators.add(c);
@@ -189,6 +190,21 @@ public class ZkPeer {
                 latches.clear(); curators.clear();
                 return "stopped";
             }
+            case "counter-set": {
+                CuratorFramework c = curatorBuilder(f[1], f[2], 10000, f.length > 5 && f[5].equals("creator")).build();
+                c.start();
+                try {
+                    if (!c.blockUntilConnected(20, TimeUnit.SECONDS)) throw new TimeoutException("Curator client did not connect");
+                    org.apache.curator.framework.recipes.shared.SharedCount sc =
+                        new org.apache.curator.framework.recipes.shared.SharedCount(c, f[3], 0);
+                    sc.start();
+                    sc.setCount(Integer.parseInt(f[4]));
+                    sc.close();
+                } finally {
+                    c.close();
+                }
+                return "set";
+            }
             case "quit": return "bye";
             default:
                 if (f[0].startsWith("storm-")) return Storm.handle(f); // Storm.java: many sessions at once
@@ -220,6 +236,20 @@ public class ZkPeer {
         }
         long elapsed = System.nanoTime() - start;
         return "0x" + Long.toHexString(zk.getSessionId()) + " " + elapsed;
+    }
+
+    // curatorBuilder is a CuratorFramework as Flink's ZooKeeperUtils builds one; creator gives every node
+    // ZooDefs.Ids.CREATOR_ALL_ACL, as Flink's SecureAclProvider does for high-availability.zookeeper.client.acl: creator.
+    static CuratorFrameworkFactory.Builder curatorBuilder(String connect, String namespace, int sessionMs, boolean creator) {
+        CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder().connectString(connect).namespace(namespace)
+            .sessionTimeoutMs(sessionMs).connectionTimeoutMs(10000).retryPolicy(new ExponentialBackoffRetry(100, 5));
+        if (creator) {
+            b.aclProvider(new org.apache.curator.framework.api.ACLProvider() {
+                public List<ACL> getDefaultAcl() { return ZooDefs.Ids.CREATOR_ALL_ACL; }
+                public List<ACL> getAclForPath(String path) { return ZooDefs.Ids.CREATOR_ALL_ACL; }
+            });
+        }
+        return b;
     }
 
     static void startLatch(int i) throws Exception {
