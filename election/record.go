@@ -13,7 +13,9 @@ import (
 // LeaderInfo is what a Flink leader publishes at <namespace>/leader/<component>/connection_info:
 // its address and its leader session id.
 type LeaderInfo struct {
-	Address   string
+	// Address is where the leader serves (for Flink's rest_server, its REST URL).
+	Address string
+	// SessionID is the leader session id the leader published with it (Leadership.SessionID).
 	SessionID uuid.UUID
 }
 

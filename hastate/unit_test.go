@@ -61,7 +61,11 @@ func TestPredictSASLID(t *testing.T) {
 func TestExistsNeedsRead(t *testing.T) {
 	for v, want := range map[string]bool{"3.4.13": false, "3.7.2": false, "3.7.3": true, "3.8.0": false, "3.8.3": false,
 		"3.8.4": true, "3.9.0": false, "3.9.1": false, "3.9.2": true, "3.9.5": true} {
-		if got := ExistsNeedsRead(version.MustParse(v)); got != want {
+		ver, err := version.Parse(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ExistsNeedsRead(ver); got != want {
 			t.Errorf("ExistsNeedsRead(%s) = %v, want %v", v, got, want)
 		}
 	}

@@ -152,7 +152,7 @@ func tlsChain(ctx context.Context, r *run, m *member) Result {
 // tlsExpiry (tls-expiry) checks the chain's validity dates, warning within ExpiryWarning.
 func tlsExpiry(_ context.Context, r *run, m *member) Result {
 	now := time.Now()
-	earliest, err := zktls.CheckValidity(m.addr, m.det.Chain, now)
+	earliest, err := tlsprobe.For(r.tls).CheckValidity(m.addr, m.det.Chain, now)
 	switch {
 	case err != nil:
 		return Result{Status: Fail, Message: err.Error(), Fix: "renew the server certificate and reload it (ZooKeeper reads the keystore at start)"}

@@ -44,6 +44,7 @@ type EnvOptions struct {
 // Env is a complete kerberized ZooKeeper environment: a KDC with the usual principals, a PKI, and a
 // running ZooKeeper.
 type Env struct {
+	// Dir holds the environment's files; KDC, PKI and ZooKeeper are its parts.
 	Dir       string
 	KDC       *KDC
 	PKI       *PKI
@@ -65,12 +66,9 @@ var EnvPrincipals = []string{"client", "other", "flink/jm1", "flink/jm2"}
 
 // StartEnv starts a KDC, writes a PKI and the client's keytab and JAAS file, and starts ZooKeeper.
 func StartEnv(ctx context.Context, opts EnvOptions) (_ *Env, err error) {
-	dir, own := opts.Dir, false
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "zksecure-env-"); err != nil {
-			return nil, err
-		}
-		own = true
+	dir, own, err := workDir(opts.Dir, "zksecure-env-")
+	if err != nil {
+		return nil, err
 	}
 	e := &Env{Dir: dir, ownDir: own}
 	defer func() {

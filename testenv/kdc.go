@@ -74,13 +74,8 @@ func StartKDC(ctx context.Context, opts KDCOptions) (_ *KDC, err error) {
 	if realm == "" {
 		realm = DefaultRealm
 	}
-	dir, ownDir := opts.Dir, false
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "zksecure-kdc-"); err != nil {
-			return nil, fmt.Errorf("testenv: KDC folder: %w", err)
-		}
-		ownDir = true
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, ownDir, err := workDir(opts.Dir, "zksecure-kdc-")
+	if err != nil {
 		return nil, fmt.Errorf("testenv: KDC folder: %w", err)
 	}
 	k := &KDC{Realm: realm, Dir: dir, ownDir: ownDir, offset: opts.ClockOffset,

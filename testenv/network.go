@@ -228,7 +228,7 @@ func (n *Network) Close() error {
 // every file (CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, nothing else), so test material needs no
 // ownership changes.
 type User struct {
-	UID int
+	UID int // the user (and group) id; 0 is this process's own user
 }
 
 // Argv returns argv wrapped in setpriv so that it runs as u, with SIGKILL as its parent-death

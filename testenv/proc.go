@@ -267,3 +267,18 @@ func runTool(ctx context.Context, env []string, stdin string, argv ...string) (s
 	}
 	return string(out), nil
 }
+
+// workDir returns dir, created if missing, or — when dir is empty — a new temporary folder named
+// after prefix, with own true: the caller removes it when done.
+func workDir(dir, prefix string) (_ string, own bool, err error) {
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", prefix); err != nil {
+			return "", false, fmt.Errorf("testenv: temporary folder: %w", err)
+		}
+		return dir, true, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, fmt.Errorf("testenv: folder %s: %w", dir, err)
+	}
+	return dir, false, nil
+}

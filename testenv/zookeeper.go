@@ -2,17 +2,13 @@ package testenv
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -118,6 +114,7 @@ const (
 
 // ZooKeeper is a running standalone server or ensemble.
 type ZooKeeper struct {
+	// Version is the server version every member runs; Members are the members, by ID.
 	Version Version
 	Members []*Member
 	// Dir holds one folder per member (zoo.cfg, data, logs).
@@ -206,13 +203,8 @@ func StartZooKeeper(ctx context.Context, opts ZooKeeperOptions) (_ *ZooKeeper, e
 	if err := Check(); err != nil {
 		return nil, err
 	}
-	dir, ownDir := opts.Dir, false
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "zksecure-zk-"); err != nil {
-			return nil, err
-		}
-		ownDir = true
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, ownDir, err := workDir(opts.Dir, "zksecure-zk-")
+	if err != nil {
 		return nil, err
 	}
 	z := &ZooKeeper{Version: opts.Version, Dir: dir, opts: opts, ownDir: ownDir}
@@ -337,312 +329,6 @@ func NewZooKeeper(t TB, opts ZooKeeperOptions) *ZooKeeper {
 		z.Close()
 	})
 	return z
-}
-
-// JAASSection returns a JAAS login configuration with one Krb5LoginModule section that logs in
-// from a keytab, as ZooKeeper servers and Java clients read it.
-func JAASSection(name, keytab, principal string) string {
-	return fmt.Sprintf(`%s {
-    com.sun.security.auth.module.Krb5LoginModule required
-    useKeyTab=true
-    keyTab="%s"
-    storeKey=true
-    useTicketCache=false
-    doNotPrompt=true
-    principal="%s";
-};
-`, name, keytab, principal)
-}
-
-func (m *Member) writeConfig(krb5 string) error {
-	z, opts := m.zk, m.zk.opts
-	data, err := m.makeDirs()
-	if err != nil {
-		return err
-	}
-	var jaas string
-	if m.Keytab != "" {
-		jaas = filepath.Join(m.Dir, "jaas-server.conf")
-		if err := os.WriteFile(jaas, []byte(JAASSection("Server", m.Keytab, m.ServicePrincipal)), 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(data, "myid"), []byte(strconv.Itoa(m.ID)+"\n"), 0o644); err != nil {
-		return err
-	}
-	tick := int(opts.TickTime / time.Millisecond)
-	cfg := []string{
-		"# Written by zksecure testenv.",
-		"tickTime=" + strconv.Itoa(tick),
-		"initLimit=20",
-		"syncLimit=10",
-		"dataDir=" + data,
-		"maxClientCnxns=0",
-		"minSessionTimeout=" + strconv.Itoa(2*tick),
-		"maxSessionTimeout=" + strconv.Itoa(int(opts.MaxSessionTimeout/time.Millisecond)),
-		"4lw.commands.whitelist=*",
-		// Throw-away data: no fsync per transaction (session creation would otherwise cost a disk
-		// flush, which is noise in every latency measurement made against testenv).
-		"forceSync=no",
-	}
-	if m.ClientPort != 0 {
-		cfg = append(cfg, "clientPort="+strconv.Itoa(m.ClientPort), "clientPortAddress="+m.ip())
-	}
-	if z.Version != ZK34 {
-		cfg = append(cfg, "admin.enableServer=false")
-	}
-	if len(z.Members) > 1 {
-		for _, o := range z.Members {
-			cfg = append(cfg, fmt.Sprintf("server.%d=%s:%d:%d", o.ID, o.hostName(), o.PeerPort, o.ElectionPort))
-		}
-	}
-	if t := opts.TLS; t != nil {
-		cert := m.Cert
-		cfg = append(cfg,
-			"secureClientPort="+strconv.Itoa(m.SecurePort),
-			"secureClientPortAddress="+m.ip(),
-			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
-			"ssl.keyStore.location="+cert.KeystorePEM,
-			"ssl.keyStore.type=PEM",
-			"ssl.trustStore.location="+t.PKI.CAFile,
-			"ssl.trustStore.type=PEM",
-			"ssl.clientAuth="+string(t.ClientAuth),
-			"authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider",
-		)
-	}
-	if s := opts.SASL; s != nil {
-		cfg = append(cfg,
-			"authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
-			"kerberos.removeHostFromPrincipal="+strconv.FormatBool(s.RemoveHostFromPrincipal),
-			"kerberos.removeRealmFromPrincipal="+strconv.FormatBool(s.RemoveRealmFromPrincipal),
-		)
-		if s.Enforce {
-			cfg = append(cfg, "enforce.auth.enabled=true", "enforce.auth.schemes=sasl")
-		}
-	}
-	cfg = appendExtra(cfg, opts.Extra, m.spec.Extra)
-	cfgPath := filepath.Join(m.Dir, "zoo.cfg")
-	if err := os.WriteFile(cfgPath, []byte(strings.Join(cfg, "\n")+"\n"), 0o644); err != nil {
-		return err
-	}
-	log4j := filepath.Join(m.Dir, "log4j.properties")
-	if err := os.WriteFile(log4j, []byte(fmt.Sprintf(`log4j.rootLogger=INFO, FILE
-log4j.appender.FILE=org.apache.log4j.FileAppender
-log4j.appender.FILE.File=%s
-log4j.appender.FILE.Append=true
-log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
-log4j.appender.FILE.layout.ConversionPattern=%%d{ISO8601} [myid:%%X{myid}] - %%-5p [%%t:%%C{1}@%%L] - %%m%%n
-`, m.LogPath)), 0o644); err != nil {
-		return err
-	}
-
-	java, err := lookPath("java")
-	if err != nil {
-		return err
-	}
-	argv := []string{java,
-		"-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-Xss512k", "-XX:-UsePerfData",
-		"-Djava.net.preferIPv4Stack=true",
-		"-Dlog4j.configuration=file:" + log4j,
-		"-Dzookeeper.log.dir=" + m.Dir,
-		"-Dzookeeper.jmx.log4j.disable=true",
-	}
-	if z.Version == ZK34 {
-		argv = append(argv, "--add-exports", "java.security.jgss/sun.security.krb5=ALL-UNNAMED")
-	}
-	if jaas != "" {
-		argv = append(argv, "-Djava.security.auth.login.config="+jaas, "-Djava.security.krb5.conf="+krb5)
-	}
-	argv = append(argv, "-cp", serverClasspath(z.Version), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfgPath)
-	m.argv = m.User.Argv(argv)
-	return nil
-}
-
-// serverClasspath is what each server needs beyond the jar's manifest (see DESIGN.md §9).
-func serverClasspath(v Version) string {
-	if v == ZK34 {
-		d := Zk34Dir()
-		return strings.Join([]string{filepath.Join(d, "zookeeper.jar"), filepath.Join(d, "slf4j-api.jar"),
-			filepath.Join(d, "slf4j-log4j12.jar"), filepath.Join(d, "log4j-1.2.jar")}, ":")
-	}
-	return javaClasspath("zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-log4j12.jar", "log4j-1.2.jar",
-		"netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar")
-}
-
-func javaClasspath(jars ...string) string {
-	paths := make([]string, len(jars))
-	for i, j := range jars {
-		paths[i] = filepath.Join(debianJava, j)
-	}
-	return strings.Join(paths, ":")
-}
-
-func (m *Member) launch() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.proc == nil {
-		p, err := startProcess(fmt.Sprintf("zookeeper member %d", m.ID), m.OutPath, m.Dir, nil, m.argv...)
-		if err != nil {
-			return err
-		}
-		m.proc = p
-		return nil
-	}
-	return m.proc.start(m.Dir, nil, m.argv...)
-}
-
-// waitReady polls srvr until the member serves requests.
-func (m *Member) waitReady(ctx context.Context) error {
-	err := waitFor(ctx, 50*time.Millisecond, m.proc.exited(), func() error {
-		mode, err := m.Mode(ctx)
-		if err != nil {
-			return err
-		}
-		switch mode {
-		case "standalone", "leader", "follower", "observer":
-		default:
-			return fmt.Errorf("mode %q", mode)
-		}
-		// srvr went over the plaintext port; with both ports, the secure one may bind later.
-		if m.ClientPort != 0 && m.SecurePort != 0 {
-			c, err := net.DialTimeout("tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.SecurePort)), time.Second)
-			if err != nil {
-				return fmt.Errorf("secure port: %w", err)
-			}
-			c.Close()
-		}
-		return nil
-	})
-	if err == nil {
-		return nil
-	}
-	logs := tailFile(m.LogPath, 30) + "\n" + tailFile(m.OutPath, 10)
-	if strings.Contains(logs, "Address already in use") {
-		return fmt.Errorf("testenv: ZooKeeper member %d: %w", m.ID, errPortInUse)
-	}
-	return fmt.Errorf("testenv: ZooKeeper member %d (%s) not ready: %w\n--- %s:\n%s", m.ID, m.zk.Version, err, m.LogPath, logs)
-}
-
-// Addr is the member's client address as "host:port" — the plaintext port when the member has
-// one, else the secure port. The host is a name, not an IP ("localhost", or the member's host name
-// in a Network cluster), so that Kerberos service principals and TLS hostname checks work.
-func (m *Member) Addr() string {
-	if m.ClientPort != 0 {
-		return m.PlainAddr()
-	}
-	return m.SecureAddr()
-}
-
-// PlainAddr is "host:<ClientPort>", empty when the member has no plaintext port.
-func (m *Member) PlainAddr() string {
-	if m.ClientPort == 0 {
-		return ""
-	}
-	return net.JoinHostPort(m.hostName(), strconv.Itoa(m.ClientPort))
-}
-
-// SecureAddr is "host:<SecurePort>", empty without TLS.
-func (m *Member) SecureAddr() string {
-	if m.SecurePort == 0 {
-		return ""
-	}
-	return net.JoinHostPort(m.hostName(), strconv.Itoa(m.SecurePort))
-}
-
-// hostName is the name clients use for the member; ip the address it listens on.
-func (m *Member) hostName() string {
-	if m.name != "" {
-		return m.name
-	}
-	if m.Host.Name != "" {
-		return m.Host.Name
-	}
-	return "localhost"
-}
-
-func (m *Member) ip() string {
-	if m.Host.Addr.IsValid() {
-		return m.Host.Addr.String()
-	}
-	return "127.0.0.1"
-}
-
-// Srvr sends the srvr four-letter word (inside TLS on a TLS-only member, with the PKI's client
-// certificate and without verifying the server) and returns the answer.
-func (m *Member) Srvr(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var d net.Dialer
-	var conn net.Conn
-	var err error
-	if m.ClientPort != 0 {
-		conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.ClientPort)))
-	} else {
-		cfg := &tls.Config{InsecureSkipVerify: true} // readiness probe only: the tests verify for real
-		if c := m.zk.opts.TLS.PKI.Client; c != nil {
-			cfg.Certificates = []tls.Certificate{{Certificate: [][]byte{c.X509.Raw}, PrivateKey: c.Key}}
-		}
-		td := tls.Dialer{NetDialer: &d, Config: cfg}
-		conn, err = td.DialContext(ctx, "tcp", net.JoinHostPort(m.ip(), strconv.Itoa(m.SecurePort)))
-	}
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	// No trailing newline: with one, the server sometimes resets the connection (DESIGN.md §5).
-	if _, err := conn.Write([]byte("srvr")); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(conn)
-	if err != nil && len(b) == 0 {
-		return "", err
-	}
-	return string(b), nil
-}
-
-// Mode returns the "Mode:" line of srvr: standalone, leader or follower; an error while the member
-// does not serve.
-func (m *Member) Mode(ctx context.Context) (string, error) {
-	out, err := m.Srvr(ctx)
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(line, "Mode: "); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("not serving: %q", strings.TrimSpace(out))
-}
-
-// Stop stops the member with SIGTERM (a clean shutdown) and waits for it to exit. A frozen member
-// is thawed first, so that it can shut down.
-func (m *Member) Stop() error { return m.proc.stop(syscall.SIGTERM, 10*time.Second) }
-
-// Kill stops the member with SIGKILL, as a crash would.
-func (m *Member) Kill() error { return m.proc.stop(syscall.SIGKILL, 0) }
-
-// Running reports whether the member's process is alive.
-func (m *Member) Running() bool { return m.proc != nil && m.proc.running() }
-
-// PID is the member's current process id, 0 when stopped.
-func (m *Member) PID() int { return m.proc.pid() }
-
-// Start restarts a stopped or killed member with the same configuration and ports, and waits until
-// it serves again (for an ensemble member: until it has rejoined a quorum).
-func (m *Member) Start(ctx context.Context) error {
-	if m.Running() {
-		return nil
-	}
-	if err := m.launch(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, m.zk.opts.StartTimeout)
-	defer cancel()
-	return m.waitReady(ctx)
 }
 
 // ConnectString is the comma-separated Addr of every member ("localhost:p1,localhost:p2,...").

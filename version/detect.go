@@ -6,18 +6,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"strings"
 	"time"
+
+	"github.com/zksecure/zksecure/internal/srvr"
 )
 
 // PortMode is how a member's port speaks.
 type PortMode string
 
 const (
-	Plaintext PortMode = "plaintext"
-	TLS       PortMode = "tls"
+	Plaintext PortMode = "plaintext" // the port speaks ZooKeeper without TLS (clientPort)
+	TLS       PortMode = "tls"       // the port speaks TLS (secureClientPort)
 )
 
 var (
@@ -106,7 +106,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 	}
 	var chainSeen []*x509.Certificate
 	handshook := false
-	out, err := srvr(ctx, member, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+	out, err := askSrvr(ctx, member, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
 		c, err := hs.Handshake(ctx, raw, member)
 		if err != nil {
 			return nil, err
@@ -162,12 +162,12 @@ const srvrAnswerTime = 2 * time.Second
 func plainSrvr(ctx context.Context, member string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, srvrAnswerTime)
 	defer cancel()
-	return srvr(ctx, member, nil)
+	return askSrvr(ctx, member, nil)
 }
 
-// srvr sends the srvr four-letter word (no newline: with one, servers sometimes reset) and reads the
-// whole answer; wrap, when set, turns the TCP connection into a TLS one first.
-func srvr(ctx context.Context, member string, wrap func(context.Context, net.Conn) (net.Conn, error)) (string, error) {
+// askSrvr asks member for srvr and reads the whole answer; wrap, when set, turns the TCP connection into
+// a TLS one first.
+func askSrvr(ctx context.Context, member string, wrap func(context.Context, net.Conn) (net.Conn, error)) (string, error) {
 	var d net.Dialer
 	raw, err := d.DialContext(ctx, "tcp", member)
 	if err != nil {
@@ -180,23 +180,11 @@ func srvr(ctx context.Context, member string, wrap func(context.Context, net.Con
 		}
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	if _, err := conn.Write([]byte("srvr")); err != nil {
+	out, err := srvr.Ask(ctx, conn)
+	if err != nil {
 		return "", fmt.Errorf("%w: %s: %w", ErrNoAnswer, member, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(conn, 64<<10))
-	if len(b) == 0 {
-		if err == nil {
-			err = io.EOF
-		}
-		return "", fmt.Errorf("%w: %s closed the connection without answering srvr: %w", ErrNoAnswer, member, err)
-	}
-	if !strings.Contains(string(b), "Zookeeper version:") {
-		return "", fmt.Errorf("%w: %s answered srvr with %q", ErrNoAnswer, member, firstLine(string(b)))
-	}
-	return string(b), nil
+	return out, nil
 }
 
 // looksLikeTLS attempts a TLS handshake without verification, only to learn whether the port speaks

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/zksecure/zksecure/internal/srvr"
 )
 
 // Version is a ZooKeeper release. The zero value is "unknown" and AtLeast nothing.
@@ -55,15 +57,6 @@ func Parse(s string) (Version, error) {
 	return Version{major: nums[0], minor: nums[1], patch: nums[2], raw: raw}, nil
 }
 
-// MustParse is Parse for constants; it panics on error.
-func MustParse(s string) Version {
-	v, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // ParseSrvr reads the version from a srvr answer ("Zookeeper version: ..." on its first line).
 func ParseSrvr(out string) (Version, error) {
 	for _, line := range strings.Split(out, "\n") {
@@ -71,7 +64,7 @@ func ParseSrvr(out string) (Version, error) {
 			return Parse(line)
 		}
 	}
-	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, firstLine(out))
+	return Version{}, fmt.Errorf("%w: no \"Zookeeper version:\" line in srvr output %q", ErrParse, srvr.FirstLine(out))
 }
 
 // ServerMode returns the "Mode:" of a srvr answer (standalone, leader, follower, observer), or "".
@@ -82,14 +75,6 @@ func ServerMode(out string) string {
 		}
 	}
 	return ""
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 80 {
-		s = s[:80] + "..."
-	}
-	return s
 }
 
 // IsZero reports whether v is the unknown version.

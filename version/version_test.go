@@ -27,8 +27,16 @@ func TestParseRealSrvrLines(t *testing.T) {
 	}
 }
 
+func mustParse(s string) Version {
+	v, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 func TestAtLeastAndCapabilities(t *testing.T) {
-	v34, v358, v38 := MustParse("3.4.13-6--1"), MustParse("3.5.8"), MustParse("3.8.0")
+	v34, v358, v38 := mustParse("3.4.13-6--1"), mustParse("3.5.8"), mustParse("3.8.0")
 	if v34.SupportsTLS() || !v358.SupportsTLS() || !v38.SupportsTLS() {
 		t.Error("SupportsTLS wrong")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/zksecure/zksecure/internal/srvr"
 	"github.com/zksecure/zksecure/internal/wire"
 	"github.com/zksecure/zksecure/version"
 )
@@ -249,13 +250,14 @@ func (c *conn) judgeClose(ae *AuthError) {
 		return
 	}
 	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(probeTimeout))
-	if _, err := raw.Write([]byte("srvr")); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	out, err := srvr.Ask(ctx, raw)
+	if err != nil {
 		return
 	}
-	out, _ := io.ReadAll(io.LimitReader(raw, 64<<10))
-	v, err := version.ParseSrvr(string(out))
-	if err != nil || version.ServerMode(string(out)) == "" || v.AtLeast(3, 5, 9) {
+	v, err := version.ParseSrvr(out)
+	if err != nil || version.ServerMode(out) == "" || v.AtLeast(3, 5, 9) {
 		return
 	}
 	ae.Permanent = true

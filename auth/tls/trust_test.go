@@ -29,7 +29,7 @@ func TestCheckTrustIgnoresDatesOnly(t *testing.T) {
 	if err := trusting.CheckTrust("m", expired); err != nil {
 		t.Errorf("expired certificate of the trusted CA: %v", err)
 	}
-	if _, err := zktls.CheckValidity("m", expired, time.Now()); !errors.Is(err, zktls.ErrExpired) {
+	if _, err := trusting.CheckValidity("m", expired, time.Now()); !errors.Is(err, zktls.ErrExpired) {
 		t.Errorf("CheckValidity of an expired chain: %v", err)
 	}
 	for _, chain := range [][]*x509.Certificate{expired, {pki.Server.X509, pki.CA.X509}, {pki.Server.X509}} {

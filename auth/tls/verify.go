@@ -69,7 +69,7 @@ func (cl *Client) describeChainError(member string, leaf *x509.Certificate, cert
 
 // trustPath returns the path from the leaf of chain (leaf first, as presented) through the
 // presented intermediates to a CA in the trust store, whatever the certificates' dates
-// (CheckValidity reports those). With the system CA pool, which cannot be listed, it uses Go's
+// (checkValidity reports those). With the system CA pool, which cannot be listed, it uses Go's
 // verifier at the current time. It returns ErrUnknownCA naming the member and the issuer.
 func (cl *Client) trustPath(m *material, member string, chain []*x509.Certificate) ([]*x509.Certificate, error) {
 	if len(chain) == 0 {
@@ -138,9 +138,10 @@ func (cl *Client) checkRevocation(ctx context.Context, member string, chain []*x
 	return cl.rev.check(ctx, member, path, stapled, m.crls)
 }
 
-// CheckValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
-// or not yet valid at now.
-func CheckValidity(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error) {
+// checkValidity reports the earliest expiry in chain, and ErrExpired when a certificate is expired
+// or not yet valid at now. Only preflight uses it, through tlsprobe (a handshake checks the dates
+// itself).
+func checkValidity(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error) {
 	for _, c := range chain {
 		if earliest == nil || c.NotAfter.Before(earliest.NotAfter) {
 			earliest = c
@@ -176,7 +177,7 @@ func (cl *Client) hostnameMatch(ctx context.Context, member string, remoteIP net
 }
 
 // probeConfig is a *tls.Config with the client certificate but without any verification, for
-// inspecting what a server presents (its chain is then checked with checkTrust, CheckValidity and
+// inspecting what a server presents (its chain is then checked with checkTrust, checkValidity and
 // checkHostname). Never use it to exchange data. Only preflight gets it, through tlsprobe.
 func (cl *Client) probeConfig() *tls.Config {
 	m := cl.files.get()
@@ -192,8 +193,8 @@ func (cl *Client) probeConfig() *tls.Config {
 func init() {
 	tlsprobe.For = func(client any) tlsprobe.Prober {
 		cl := client.(*Client)
-		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckHostname: cl.checkHostname,
-			CheckRevocation: cl.checkRevocation,
+		return tlsprobe.Prober{Config: cl.probeConfig, Explain: cl.explain, CheckTrust: cl.checkTrust, CheckValidity: checkValidity,
+			CheckHostname: cl.checkHostname, CheckRevocation: cl.checkRevocation,
 			MatchHostname: func(ctx context.Context, member string, remoteIP net.IP, leaf *x509.Certificate) (tlsprobe.HostnameMatch, error) {
 				nm, err := cl.hostnameMatch(ctx, member, remoteIP, leaf)
 				hm := tlsprobe.HostnameMatch{Rule: nm.Rule, Description: nm.describe(member), Strict: nm.Strict}

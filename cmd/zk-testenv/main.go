@@ -203,18 +203,32 @@ func printErr(w io.Writer, err error) {
 }
 
 // quorumStatus says what every member is: "ZooKeeper quorum: zk1.flink.test:2181 follower, …".
+// Every member was serving when Start returned; a member that does not answer at once (a busy
+// machine, a leader election still settling) is asked again for a few seconds before it is
+// reported as not serving, each member with its own deadline.
 func quorumStatus(ctx context.Context, env *testenv.Env) string {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	var parts []string
 	for _, m := range env.ZooKeeper.Members {
-		mode, err := m.Mode(ctx)
-		if err != nil {
-			mode = "not serving"
-		}
-		parts = append(parts, fmt.Sprintf("%s %s", m.Addr(), mode))
+		parts = append(parts, fmt.Sprintf("%s %s", m.Addr(), memberMode(ctx, m)))
 	}
 	return "ZooKeeper quorum: " + strings.Join(parts, ", ")
+}
+
+// memberMode polls a member's srvr mode for up to 10 s.
+func memberMode(ctx context.Context, m *testenv.Member) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		mode, err := m.Mode(ctx)
+		if err == nil {
+			return mode
+		}
+		select {
+		case <-ctx.Done():
+			return "not serving"
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func shellQuote(s string) string {

@@ -9,19 +9,23 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"time"
 )
 
 // Prober is the inspection side of one *zktls.Client.
 type Prober struct {
 	// Config returns a *tls.Config with the client certificate but WITHOUT any verification, for
-	// reading what a server presents; the chain is then judged with CheckTrust, zktls.CheckValidity
-	// and CheckHostname. Never exchange data on such a connection.
+	// reading what a server presents; the chain is then judged with CheckTrust, CheckValidity and
+	// CheckHostname. Never exchange data on such a connection.
 	Config func() *tls.Config
 	// Explain turns a handshake error with member into zktls's errors (ErrClientCertRequired,
 	// ErrNotTLS, ...), as Dial does.
 	Explain func(member string, err error) error
 	// CheckTrust verifies only that chain (leaf first) leads to a trusted CA, whatever the dates.
 	CheckTrust func(member string, chain []*x509.Certificate) error
+	// CheckValidity reports the earliest expiry in chain, and an error wrapping zktls.ErrExpired
+	// when a certificate is expired or not yet valid at now.
+	CheckValidity func(member string, chain []*x509.Certificate, now time.Time) (earliest *x509.Certificate, err error)
 	// CheckHostname verifies the names in leaf as ZooKeeper's Java client does for member;
 	// remoteIP is the address connected to (nil: resolved from the host).
 	CheckHostname func(member string, remoteIP net.IP, leaf *x509.Certificate) error
