@@ -139,7 +139,8 @@ func login(ctx context.Context, r *run, _ *member) Result {
 	if err := a.Login(ctx); err != nil {
 		return loginFailure(err)
 	}
-	return Result{Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+	res := Result{Status: Pass, Message: fmt.Sprintf("logged in as %s from %s", a.ClientPrincipal(), a.Source())}
+	return credentialWarnings(ctx, a, r.cfg.SessionTimeout, res)
 }
 
 func loginFailure(err error) Result {

@@ -200,8 +200,7 @@ func servicePrincipal(ctx context.Context, r *run, m *member) Result {
 		return Result{Status: Fail, Message: err.Error(), Fix: "fix the member's host name"}
 	}
 	m.spn = ours
-	realm := a.ClientPrincipal()[strings.LastIndex(a.ClientPrincipal(), "@")+1:]
-	java, jerr := r.opts.JavaRules.ServicePrincipal(ctx, nil, m.addr, realm)
+	java, jerr := a.ServicePrincipalFor(ctx, r.opts.JavaRules, m.addr) // the realm as the JDK maps the host
 	if jerr == nil && java != ours {
 		return Result{Status: Warn,
 			Message: fmt.Sprintf("this check uses %s, but Flink's JVM would ask for %s", ours, java),
@@ -210,14 +209,10 @@ func servicePrincipal(ctx context.Context, r *run, m *member) Result {
 	return Result{Status: Pass, Message: ours + " (the Java client would use the same)"}
 }
 
-// serviceTicket (service-ticket) asks the KDC for the member's service ticket.
+// serviceTicket (service-ticket) asks the KDC for the member's service ticket and judges its
+// encryption types (see ticketResult).
 func serviceTicket(ctx context.Context, _ *run, m *member) Result {
-	if _, err := m.auth.ServiceTicket(ctx, m.addr); err != nil {
-		res := Result{Status: Fail}
-		res.Message, res.Fix = explain(err, "check the service principal in the KDC (kadmin: getprinc "+m.spn+")")
-		return res
-	}
-	return Result{Status: Pass, Message: "ticket for " + m.spn + " issued"}
+	return ticketResult(ctx, m.auth, m.addr, m.spn)
 }
 
 // saslSession (sasl) runs the real SASL exchange with this member alone. Without SASL, it reports

@@ -4,8 +4,10 @@
 #
 #   * Debian (bookworm) packages, system-wide: zookeeper (3.8), krb5-kdc, krb5-admin-server, krb5-user,
 #     openssl, a JDK (javac is needed to compile the Java peer programs at test time), Curator 5.4 and
-#     faketime (a real KDC with a skewed clock, for the clock-skew check's tests) and Prometheus (the
-#     monitor's tests scrape it with a real server; started by the tests, never as a service).
+#     faketime (a real KDC with a skewed clock, for the clock-skew check's tests), Prometheus (the
+#     monitor's tests scrape it with a real server; started by the tests, never as a service) and
+#     Samba's AD domain controller (samba, samba-ad-dc, samba-ad-provision: an Active Directory KDC for
+#     the SASL tests; nothing starts by itself, testenv runs it in a private network namespace).
 #   * ZooKeeper 3.4.13 jars from Debian bullseye, fetched with `apt-get download` under a private apt
 #     state and unpacked with `dpkg -x` into $ZKSECURE_CACHE (default: <repo>/.cache/zk34). Never
 #     installed system-wide.
@@ -46,6 +48,9 @@ check /usr/sbin/ip                             iproute2  # named hosts on loopba
 check /usr/bin/unshare                         util-linux
 check /usr/bin/setpriv                         util-linux
 check /usr/bin/prometheus                      prometheus  # a real Prometheus scrapes zk-secure-check --watch in the tests
+check /usr/sbin/samba                          samba               # Active Directory KDC (testenv.StartAD)
+check /usr/share/samba/setup/provision.ldif    samba-ad-provision
+check /usr/share/doc/samba-ad-dc/copyright     samba-ad-dc         # metapackage: what an AD DC needs
 if ! command -v javac >/dev/null 2>&1; then need+=(default-jdk-headless); fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
-// Package testenv starts real security infrastructure for tests and demos: an MIT Kerberos KDC,
-// Apache ZooKeeper servers (3.8 from Debian, 3.4.13 from Debian bullseye; standalone or an
+// Package testenv starts real security infrastructure for tests and demos: an MIT Kerberos KDC
+// (or several, with cross-realm trusts), a Samba Active Directory domain controller (in an isolated
+// run), Apache ZooKeeper servers (3.8 from Debian, 3.4.13 from Debian bullseye; standalone or an
 // ensemble on loopback, with SASL and/or TLS), TLS material generated in Go, and Java peers
 // (the Java ZooKeeper client and Curator) for interoperability tests.
 //

@@ -38,8 +38,10 @@ type KDCOptions struct {
 	ClockOffset time.Duration
 }
 
-// KDC is a running MIT krb5kdc with its own database and configuration. Its krb5.conf is private
-// (never /etc/krb5.conf): point clients at it with KRB5_CONFIG / -Djava.security.krb5.conf.
+// KDC is a running Kerberos KDC with its own database and configuration: an MIT krb5kdc
+// (StartKDC), or the KDC of a Samba Active Directory domain controller (StartAD; then its methods
+// administer the domain with samba-tool). Its krb5.conf is private (never /etc/krb5.conf): point
+// clients at it with KRB5_CONFIG / -Djava.security.krb5.conf.
 type KDC struct {
 	// Realm is the realm the KDC serves.
 	Realm string
@@ -48,7 +50,7 @@ type KDC struct {
 	// Krb5Conf is the path of a krb5.conf that points at this KDC (TCP only, AES only,
 	// no DNS canonicalization, no reverse DNS).
 	Krb5Conf string
-	// Addr is the KDC's "127.0.0.1:port" (TCP and UDP).
+	// Addr is the KDC's "127.0.0.1:port" (TCP and UDP); a domain controller's "<its address>:88".
 	Addr string
 
 	kdcConf   string
@@ -57,6 +59,7 @@ type KDC struct {
 	proc      *process
 	mu        sync.Mutex
 	keytabSeq int
+	ad        *AD // non-nil: the KDC of this domain controller
 }
 
 // StartKDC creates a realm database, the principals of opts, and starts krb5kdc; it returns once
@@ -226,7 +229,15 @@ func (k *KDC) processEnv() ([]string, error) {
 func (k *KDC) Env() []string { return []string{"KRB5_CONFIG=" + k.Krb5Conf} }
 
 // LogPath is the KDC's own log (requests, errors).
-func (k *KDC) LogPath() string { return filepath.Join(k.Dir, "kdc.log") }
+func (k *KDC) LogPath() string {
+	if k.ad != nil {
+		return k.ad.LogPath()
+	}
+	return filepath.Join(k.Dir, "kdc.log")
+}
+
+// AD returns the domain controller whose KDC this is, or nil for an MIT KDC.
+func (k *KDC) AD() *AD { return k.ad }
 
 func (k *KDC) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -279,8 +290,12 @@ func (k *KDC) kadmin(ctx context.Context, queries ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// AddPrincipals creates principals with random AES keys.
+// AddPrincipals creates principals with random AES keys. On a domain controller it creates user
+// accounts and, for "service/host", a service account holding that SPN (see AD).
 func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
+	if k.ad != nil {
+		return k.ad.addPrincipals(ctx, names...)
+	}
 	qs := make([]string, 0, len(names))
 	for _, n := range names {
 		qs = append(qs, "addprinc -randkey "+k.Principal(n))
@@ -291,6 +306,7 @@ func (k *KDC) AddPrincipals(ctx context.Context, names ...string) error {
 
 // Keytab writes the current keys of the principals (AES only) into a new keytab file under the KDC's
 // folder and returns its path. The keys are not changed, so several keytabs of one principal agree.
+// A domain controller exports what it holds (samba-tool domain exportkeytab).
 func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) {
 	k.mu.Lock()
 	k.keytabSeq++
@@ -299,6 +315,12 @@ func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) 
 	path := filepath.Join(k.Dir, "keytabs", name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", err
+	}
+	if k.ad != nil {
+		if err := k.ad.keytab(ctx, path, principals...); err != nil {
+			return "", err
+		}
+		return path, nil
 	}
 	// -norandkey exports the keys as they are: AES only, since the realm supports nothing else.
 	qs := make([]string, 0, len(principals))
@@ -311,16 +333,67 @@ func (k *KDC) Keytab(ctx context.Context, principals ...string) (string, error) 
 	return path, nil
 }
 
+// Keytabs writes one keytab per principal (as Keytab does, in one batch: one samba run on a domain
+// controller) and returns their paths by principal as given.
+func (k *KDC) Keytabs(ctx context.Context, principals ...string) (map[string]string, error) {
+	paths := make(map[string]string, len(principals))
+	for _, p := range principals {
+		k.mu.Lock()
+		k.keytabSeq++
+		paths[p] = filepath.Join(k.Dir, "keytabs", fmt.Sprintf("%02d-%s.keytab", k.keytabSeq, sanitize(p)))
+		k.mu.Unlock()
+	}
+	if err := os.MkdirAll(filepath.Join(k.Dir, "keytabs"), 0o755); err != nil {
+		return nil, err
+	}
+	if k.ad != nil {
+		if err := k.ad.keytabs(ctx, paths); err != nil {
+			return nil, err
+		}
+		return paths, nil
+	}
+	qs := make([]string, 0, len(principals))
+	for p, path := range paths {
+		qs = append(qs, fmt.Sprintf("ktadd -k %s -norandkey %s", path, k.Principal(p)))
+	}
+	if _, err := k.kadmin(ctx, qs...); err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
 // RandomizeKey gives a principal new keys, so every keytab written before holds stale keys
 // ("wrong keytab").
 func (k *KDC) RandomizeKey(ctx context.Context, name string) error {
+	if k.ad != nil {
+		return k.ad.randomizeKey(ctx, name)
+	}
 	_, err := k.kadmin(ctx, "cpw -randkey "+k.Principal(name))
+	return err
+}
+
+// SetPassword gives a principal keys derived from password, with the next key version. Setting
+// the same password twice keeps the keys and raises the kvno — what makes a keytab's kvno older
+// than the KDC's while its keys still work. The password goes to kadmin (or Samba) on standard
+// input only.
+func (k *KDC) SetPassword(ctx context.Context, name, password string) error {
+	if k.ad != nil {
+		account := k.ad.Account(name)
+		if account == "" {
+			return fmt.Errorf("testenv: %s has no account in domain %s", name, k.Realm)
+		}
+		return k.ad.admin(ctx, adminOp{Op: "setpassword", Account: account, Password: password})
+	}
+	_, err := k.kadmin(ctx, "cpw -pw "+password+" "+k.Principal(name))
 	return err
 }
 
 // Stop stops the KDC process but keeps its database: Start brings it back on the same port.
 // Used to test "KDC unreachable".
 func (k *KDC) Stop() error {
+	if k.ad != nil {
+		return k.ad.stop()
+	}
 	if k.proc == nil {
 		return nil
 	}
@@ -329,6 +402,9 @@ func (k *KDC) Stop() error {
 
 // Start restarts a stopped KDC on the same address.
 func (k *KDC) Start(ctx context.Context) error {
+	if k.ad != nil {
+		return k.ad.start(ctx)
+	}
 	if k.proc.running() {
 		return nil
 	}
@@ -348,6 +424,9 @@ func (k *KDC) Start(ctx context.Context) error {
 
 // Close stops the KDC and removes its folder if StartKDC created it. It is safe to call twice.
 func (k *KDC) Close() error {
+	if k.ad != nil {
+		return k.ad.close()
+	}
 	var err error
 	if k.proc != nil {
 		err = k.proc.stop(syscall.SIGTERM, 5*time.Second)

@@ -137,6 +137,25 @@ func (s *Shared) StartKDC(ctx context.Context, opts KDCOptions) (*KDC, error) {
 	return k, nil
 }
 
+// StartAD starts a Samba AD domain controller in Dir/ad-<n> (unless opts.Dir is set) and registers
+// its KDC: it is closed after the tests, and its log printed when a test failed.
+func (s *Shared) StartAD(ctx context.Context, opts ADOptions) (*AD, error) {
+	s.mu.Lock()
+	n := len(s.kdcs)
+	s.mu.Unlock()
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(s.Dir, fmt.Sprintf("ad-%d", n))
+	}
+	ad, err := StartAD(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.kdcs = append(s.kdcs, ad.KDC)
+	s.mu.Unlock()
+	return ad, nil
+}
+
 // NewPKI writes a PKI into Dir/name.
 func (s *Shared) NewPKI(name string) (*PKI, error) { return NewPKI(filepath.Join(s.Dir, name)) }
 

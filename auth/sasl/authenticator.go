@@ -2,6 +2,7 @@ package sasl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -41,7 +42,7 @@ type Config struct {
 // connection do it), and Close it when done.
 type Authenticator struct {
 	cfg             Config
-	cl              *krbclient.Client
+	src             source // the resolved login, for reloading its file
 	clientPrincipal string
 	clientRealm     string
 	source          string
@@ -58,6 +59,15 @@ type Authenticator struct {
 	nextHook int
 	retries  int   // transient failures since the last successful authentication
 	lastErr  error // the latest of them
+
+	weakWarned sync.Map // member → struct{}: a non-AES ticket was logged once
+
+	reloadMu sync.Mutex // one reload at a time
+	credMu   sync.Mutex
+	cl       *krbclient.Client   // the current gokrb5 client (see krb)
+	loaded   credFile            // the keytab or ticket cache file cl was loaded from
+	info     CredentialInfo      // what Credentials reports
+	retired  []*krbclient.Client // clients replaced by a reload, destroyed at the next one or at Close
 }
 
 // New checks the configuration and loads the credentials (krb5.conf, keytab or ticket cache). It
@@ -74,8 +84,10 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		return nil, err
 	}
-	a := &Authenticator{cfg: cfg, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
+	a := &Authenticator{cfg: cfg, src: src, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
 		spns: map[string]string{}, done: make(chan struct{})}
+	a.loaded = stampCredFile(src)
+	a.info = readCredInfo(src, full, a.loaded)
 	_, a.clientRealm = splitPrincipal(full, "")
 	a.kdcs = describeKDCs(cl, a.clientRealm)
 	switch {
@@ -126,8 +138,12 @@ func (a *Authenticator) exchangeTimeout() time.Duration {
 func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	err := runWithContext(ctx, a.cl.AffirmLogin)
+	a.reloadIfChanged(ctx)
+	err := runWithContext(ctx, a.krb().AffirmLogin)
 	if err == nil {
+		return nil
+	}
+	if a.loginStaleKVNO(ctx, err) {
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -136,7 +152,15 @@ func (a *Authenticator) Login(ctx context.Context) error {
 			Kind: ErrKDCUnreachable, Err: ctx.Err()}
 	}
 	reason, fix, sentinel, _ := kdcFailure(err, a.clientPrincipal, "", a.kdcs, a.krb5conf)
-	return &LoginError{Principal: a.clientPrincipal, From: "from " + a.source, Reason: reason, Fix: fix, Kind: sentinel, Err: err}
+	from := a.source
+	if c := a.Credentials(); c.File != "" {
+		from = c.String() // the file's key version and date: a stale keytab is recognised by them
+	}
+	if m := kvnoMissing.FindStringSubmatch(err.Error()); m != nil {
+		reason = "the KDC answered with key version " + m[1] + ", which the keytab does not hold: the principal's keys changed after the keytab was written"
+		fix = "export the current keys of " + a.clientPrincipal + " into the keytab again"
+	}
+	return &LoginError{Principal: a.clientPrincipal, From: "from " + from, Reason: reason, Fix: fix, Kind: sentinel, Err: err}
 }
 
 // describeKDCs names the KDCs krb5.conf lists for realm, for messages.
@@ -165,7 +189,7 @@ func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (st
 	if ok {
 		return spn, nil
 	}
-	spn, err := a.cfg.PrincipalRules.ServicePrincipal(ctx, a.cfg.Resolver, member, a.clientRealm)
+	spn, err := a.ServicePrincipalFor(ctx, a.cfg.PrincipalRules, member)
 	if err != nil {
 		return "", err
 	}
@@ -197,34 +221,39 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		tkt messages.Ticket
 		key types.EncryptionKey
 	}
+	a.reloadIfChanged(ctx)
+	cl := a.krb()
 	get := func() (ticket, error) {
 		if realm == a.clientRealm {
-			tkt, key, err := a.cl.GetServiceTicket(name)
+			tkt, key, err := cl.GetServiceTicket(name)
 			return ticket{tkt, key}, err
 		}
 		// Another realm: a cross-realm TGT from our KDC, then the ticket from the server's realm.
-		if tkt, key, ok := a.cl.GetCachedTicket(name); ok {
+		if tkt, key, ok := cl.GetCachedTicket(name); ok {
 			return ticket{tkt, key}, nil
 		}
-		xt, xk, err := a.cl.GetServiceTicket("krbtgt/" + realm)
+		xt, xk, err := cl.GetServiceTicket("krbtgt/" + realm)
 		if err != nil {
-			return ticket{}, err
+			return ticket{}, &trustError{from: a.clientRealm, to: realm, err: err}
 		}
-		_, rep, err := a.cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
+		_, rep, err := cl.TGSREQGenerateAndExchange(types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, name), realm, xt, xk, false)
 		if err != nil {
-			return ticket{}, err
+			return ticket{}, &trustError{from: a.clientRealm, to: realm, atTarget: true, err: err}
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	}
 	t, err := valueWithContext(ctx, get)
-	if err != nil && ctx.Err() == nil && a.cl.Credentials.HasKeytab() {
+	if err != nil && ctx.Err() == nil && cl.Credentials.HasKeytab() {
 		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
 		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
 		// than the ticket lifetime): log in again from the keytab and retry once, unless the failure
 		// cannot be the TGT's.
 		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
-			if err = runWithContext(ctx, a.cl.Login); err == nil {
+			if err = runWithContext(ctx, cl.Login); err == nil {
+				t, err = valueWithContext(ctx, get)
+			} else if a.loginStaleKVNO(ctx, err) {
+				cl = a.krb()
 				t, err = valueWithContext(ctx, get)
 			}
 		}
@@ -238,14 +267,18 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 			return spn, tkt, key, ae
 		}
 		ae.Reason, ae.Fix, ae.Kind, ae.Permanent = kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf)
+		explainTrust(ae, err)
+		a.explainExpiredCache(ae)
 		return spn, tkt, key, ae
 	}
 	if !isAES(key.KeyType) {
+		var we *WeakTicketError
+		errors.As(a.describe(member, spn, tkt, key).Weak(), &we)
 		return spn, tkt, key, &AuthError{Member: member, ServicePrincipal: spn, ClientPrincipal: a.clientPrincipal,
-			Stage: "service ticket", Permanent: true, Kind: ErrWeakEnctype,
-			Reason: "the KDC issued a " + etypeName(key.KeyType) + " session key",
-			Fix:    "give " + spn + " AES keys and list only AES types in permitted_enctypes of " + a.krb5conf}
+			Stage: "service ticket", Permanent: true, Kind: ErrWeakEnctype, Reason: we.Reason,
+			Fix: we.Fix + "; list only AES types in permitted_enctypes of " + a.krb5conf}
 	}
+	a.warnWeakTicket(member, spn, tkt, key)
 	return spn, tkt, key, nil
 }
 
@@ -357,5 +390,11 @@ func (a *Authenticator) backoff() error {
 // Close stops the TGT renewal, forgets the tickets and ends any backoff wait of its dialers.
 func (a *Authenticator) Close() {
 	a.closeOnce.Do(func() { close(a.done) })
+	a.credMu.Lock()
+	defer a.credMu.Unlock()
+	for _, old := range a.retired {
+		old.Destroy()
+	}
+	a.retired = nil
 	a.cl.Destroy()
 }

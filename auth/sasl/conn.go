@@ -135,6 +135,7 @@ func (c *conn) authenticate() error {
 			if errors.As(err, &ae) && ae.closed {
 				c.judgeClose(ae)
 			}
+			c.a.explainWeakTicket(err, c.member, c.spn, c.tkt, c.key)
 			c.a.failed1(c.member, err)
 			return err
 		}
@@ -160,7 +161,7 @@ func (a *Authenticator) exchange(rw io.ReadWriter, member, spn string, tkt messa
 		}
 		return ae
 	}
-	tok, err := g.start(a.cl, tkt, key)
+	tok, err := g.start(a.krb(), tkt, key)
 	if err != nil {
 		return fail("GSSAPI", "could not build the initial token", "", 0, err, true)
 	}

@@ -13,6 +13,13 @@
 //     ConnectResponse and go-zookeeper's first request: no request ever leaves a connection that has
 //     not authenticated.
 //
+// Credentials may rotate under a live session: before every login and service-ticket fetch the
+// Authenticator checks its keytab or ticket cache file and uses a new version once it loads (a
+// keytab once the KDC accepted it), keeping the last good credentials otherwise; Credentials says
+// what is in use. TicketInfo describes a member's service ticket before it is used — encryption
+// types, kvno, the realm path across a cross-realm trust — and TicketInfo.Weak names an RC4 or DES
+// ticket, which a JDK server refuses (Active Directory's default for an SPN on a user account).
+//
 // An authentication failure that retrying cannot fix (the server's AuthFailed, a server without SASL,
 // a rejected ticket, an unknown principal) latches: every later dial fails with the same *AuthError,
 // and the DialerOptions.OnFailure hook is told, so that the owner of the zk.Conn can close it.

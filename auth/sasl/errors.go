@@ -38,6 +38,9 @@ var (
 	// ErrNoServerSASL is wrapped by the *AuthError of a server that has no SASL configured (no JAAS
 	// Server section): it answers the first token with an empty reply.
 	ErrNoServerSASL = errors.New("sasl: server has no SASL configured")
+	// ErrNoTrust is wrapped when a service in another realm cannot be reached because there is no
+	// cross-realm trust in that direction (or the two KDCs disagree on its keys).
+	ErrNoTrust = errors.New("sasl: no cross-realm trust")
 	// ErrClosed is returned by the dialer of a closed Authenticator.
 	ErrClosed = errors.New("sasl: authenticator closed")
 )

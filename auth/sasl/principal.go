@@ -20,7 +20,8 @@ type PrincipalRules struct {
 	// ZooKeeper 3.5.7+); a value without "@" gets the realm appended.
 	ServerPrincipal string
 	// ServerRealm is appended to principals without a realm (zookeeper.server.realm); empty means the
-	// client principal's realm.
+	// client principal's realm here, and for an Authenticator the realm krb5.conf's [domain_realm]
+	// maps the host to, when it maps one, as the JDK takes it (Authenticator.ServicePrincipalFor).
 	ServerRealm string
 	// NoCanonicalize turns off replacing the host by the reverse-DNS name of its address
 	// (zookeeper.sasl.client.canonicalize.hostname=false). Canonicalization is on by default, as in Java.
