@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/internal/hostprovider"
 )
@@ -116,4 +117,76 @@ func pct(d []time.Duration, p float64) float64 {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return float64(s[int(p*float64(len(s)-1))].Nanoseconds()) / 1000
+}
+
+// BenchmarkConnect times client.Connect the way a service connects: a fresh Config each time,
+// Connect, then one Exists (the session is usable), sequential, against the warm 3-member ensemble,
+// for plaintext, Kerberos SASL, TLS (client certificate) and TLS + SASL; and TLS + SASL with ready
+// credentials (Config.Authenticator and Config.TLSClient, whose session cache lets the handshakes
+// resume). Close is not timed. Reported: p50 and p99 in ms. Run with -benchtime 30x or more.
+func BenchmarkConnect(b *testing.B) {
+	requireEnv(b)
+	ctx := context.Background()
+	krb := kerberos(b, "client")
+	root, err := sasl.New(krb)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer root.Close()
+	tc, err := tlsWith(pki.Client).Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		cfg  func() client.Config
+	}{
+		{"plaintext", func() client.Config {
+			return client.Config{Members: members(ens.PlainConnectString()), Transport: client.TransportPlaintext}
+		}},
+		{"sasl", func() client.Config {
+			return client.Config{Members: members(ens.PlainConnectString()), SASL: client.SASLKerberos, Kerberos: krb}
+		}},
+		{"tls", func() client.Config {
+			return client.Config{Members: members(ens.SecureConnectString()), TLS: tlsWith(pki.Client)}
+		}},
+		{"tls-sasl", func() client.Config {
+			return client.Config{Members: members(ens.SecureConnectString()), TLS: tlsWith(pki.Client), SASL: client.SASLKerberos, Kerberos: krb}
+		}},
+		{"tls-sasl-ready", func() client.Config {
+			return client.Config{Members: members(ens.SecureConnectString()), TLSClient: tc, Authenticator: root}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			one := func() (time.Duration, *client.Client) {
+				t0 := time.Now()
+				cfg := bc.cfg()
+				cfg.SessionTimeout = 10 * time.Second
+				c, err := client.Connect(ctx, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := c.Exists(ctx, "/"); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0), c
+			}
+			for range 20 { // warm the servers (the JIT of their TLS and SASL paths) and this process
+				_, c := one()
+				c.Close()
+			}
+			samples := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				d, c := one()
+				b.StopTimer()
+				samples = append(samples, d)
+				c.Close()
+				b.StartTimer()
+			}
+			b.StopTimer()
+			b.ReportMetric(pct(samples, 0.5)/1000, "p50-ms")
+			b.ReportMetric(pct(samples, 0.99)/1000, "p99-ms")
+		})
+	}
 }

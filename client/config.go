@@ -77,10 +77,23 @@ type Config struct {
 	Transport Transport
 	// TLS configures TLS; nil means not configured.
 	TLS *zktls.Config
-	// SASL is off or kerberos; empty means off. With kerberos, Kerberos holds the login and the
-	// service principal rules.
+	// TLSClient is TLS already loaded (the result of zktls.Config.Load, for a caller that holds it
+	// anyway); nil means Connect loads TLS itself. When set, TLS is configured, no file is read
+	// again, and TLS (if also set) is not used.
+	TLSClient *zktls.Client
+	// SASL is off or kerberos; empty means off (kerberos when Authenticator is set). With kerberos,
+	// Kerberos holds the login and the service principal rules.
 	SASL     SASLMode
 	Kerberos sasl.Config
+	// Authenticator is Kerberos credentials already made with sasl.New, to share with other users
+	// (zk-secure-check's checks, other clients); nil means the process's shared Authenticator for
+	// Kerberos (sasl.Shared): clients with equal Kerberos settings (Logger included) log in once
+	// and fetch each service ticket once between them, as long as one is open and for
+	// sasl.SharedLinger after. When set, Kerberos is not used. Either way the client authenticates
+	// with a Fork of it: its login and tickets are reused, and a permanent authentication failure
+	// closes only this client. The client does not close a given Authenticator: its owner does,
+	// after closing the clients that use it.
+	Authenticator *sasl.Authenticator
 	// ACL gives the ACL of every node the client creates; nil means acl.Open() (Flink's default).
 	// acl.Creator() needs an authenticated identity and is refused without SASL or a TLS client
 	// certificate.
@@ -120,6 +133,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Transport == "" {
 		c.Transport = TransportAuto
+	}
+	if c.SASL == "" && c.Authenticator != nil {
+		c.SASL = SASLKerberos
 	}
 	if c.SASL == "" {
 		c.SASL = SASLOff
@@ -177,20 +193,31 @@ func (c Config) Validate() error {
 	default:
 		return bad("Transport", "%q is not auto, plaintext or tls", string(c.Transport))
 	}
-	if c.Transport == TransportPlaintext && c.TLS != nil {
+	if c.Transport == TransportPlaintext && (c.TLS != nil || c.TLSClient != nil) {
 		return bad("Transport", "plaintext with TLS configured would ignore the TLS settings: use auto or tls, or remove TLS")
 	}
 	switch c.SASL {
 	case SASLOff:
+		if c.Authenticator != nil {
+			return bad("SASL", "off with an Authenticator given would not use it: use kerberos, or remove the Authenticator")
+		}
 	case SASLKerberos:
 	default:
 		return bad("SASL", "%q is not off or kerberos", string(c.SASL))
 	}
-	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && (c.TLS == nil || c.TLS.CertFile == "") {
+	if c.ACL.NeedsIdentity() && c.SASL == SASLOff && !c.hasClientCertificate() {
 		return fmt.Errorf("%w: ACL %s: %w, but SASL is off and no TLS client certificate is configured (in Flink terms: high-availability.zookeeper.client.acl: creator with zookeeper.sasl.disable: true)",
 			ErrConfig, c.ACL, acl.ErrNoIdentity)
 	}
 	return nil
+}
+
+// hasClientCertificate reports whether the TLS configuration has a client certificate.
+func (c Config) hasClientCertificate() bool {
+	if c.TLSClient != nil {
+		return c.TLSClient.Certificate() != nil
+	}
+	return c.TLS != nil && c.TLS.CertFile != ""
 }
 
 // SplitMembers splits a connect string ("zk1:2181, zk2:2181,...", as in

@@ -9,7 +9,14 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/internal/ctxcall"
+)
+
+// Whether a request is retried on connection loss: reads are, writes are not (a write may have
+// been applied before the connection broke).
+const (
+	read  = true
+	write = false
 )
 
 // do runs f, honouring ctx: when ctx ends first, do returns ctx's error and f finishes in the
@@ -18,7 +25,7 @@ import (
 func do[T any](c *Client, ctx context.Context, retry bool, f func() (T, error)) (T, error) {
 	attempts := 0
 	for {
-		v, err := once(ctx, f)
+		v, err := ctxcall.Value(ctx, f)
 		if err == nil || !retry || !retriable(err) || c.cfg.MaxRetryAttempts < 0 || attempts >= c.cfg.MaxRetryAttempts {
 			return v, c.wrap(err)
 		}
@@ -35,68 +42,41 @@ func do[T any](c *Client, ctx context.Context, retry bool, f func() (T, error)) 
 	}
 }
 
-func once[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	if ctx.Done() == nil {
-		return f()
-	}
-	var zero T
-	if err := ctx.Err(); err != nil {
+// request is every operation on one node: p is mapped into the namespace (created on first use),
+// and f, go-zookeeper's call on the full path, runs under ctx as do runs it.
+func request[T any](c *Client, ctx context.Context, p string, retry bool, f func(full string) (T, error)) (T, error) {
+	full, err := c.prepare(ctx, p)
+	if err != nil {
+		var zero T
 		return zero, err
 	}
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
+	return do(c, ctx, retry, func() (T, error) { return f(full) })
 }
 
-// none adapts an operation without a result to do.
-func none(f func() error) func() (struct{}, error) {
-	return func() (struct{}, error) { return struct{}{}, f() }
+// request2 and request3 are request for go-zookeeper's calls with two and three results.
+func request2[A, B any](c *Client, ctx context.Context, p string, retry bool, f func(string) (A, B, error)) (A, B, error) {
+	r, err := request(c, ctx, p, retry, func(full string) (two[A, B], error) { a, b, err := f(full); return two[A, B]{a, b}, err })
+	return r.a, r.b, err
 }
 
-// stat, data, watch: the result shapes of go-zookeeper's calls.
+func request3[A, B, C any](c *Client, ctx context.Context, p string, retry bool, f func(string) (A, B, C, error)) (A, B, C, error) {
+	r, err := request(c, ctx, p, retry, func(full string) (three[A, B, C], error) {
+		a, b, cc, err := f(full)
+		return three[A, B, C]{a, b, cc}, err
+	})
+	return r.a, r.b, r.c, err
+}
+
+// two and three carry a call's results through do.
 type (
-	dataStat struct {
-		data []byte
-		st   *zk.Stat
+	two[A, B any] struct {
+		a A
+		b B
 	}
-	okStat struct {
-		ok bool
-		st *zk.Stat
-	}
-	kidsStat struct {
-		kids []string
-		st   *zk.Stat
-	}
-	aclStat struct {
-		acl []zk.ACL
-		st  *zk.Stat
-	}
-	dataWatch struct {
-		data []byte
-		st   *zk.Stat
-		ch   <-chan zk.Event
-	}
-	okWatch struct {
-		ok bool
-		st *zk.Stat
-		ch <-chan zk.Event
-	}
-	kidsWatch struct {
-		kids []string
-		st   *zk.Stat
-		ch   <-chan zk.Event
+	three[A, B, C any] struct {
+		a A
+		b B
+		c C
 	}
 )
 
@@ -126,15 +106,14 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 		return nil
 	}
 	for _, p := range c.ns.chain() {
-		r, err := do(c, ctx, true, func() (okStat, error) { ok, st, err := c.conn.Exists(p); return okStat{ok, st}, err })
-		exists := r.ok
+		exists, err := do(c, ctx, read, func() (bool, error) { ok, _, err := c.conn.Exists(p); return ok, err })
 		if err != nil {
 			return fmt.Errorf("client: checking the HA path %s: %w", p, err)
 		}
 		if exists {
 			continue
 		}
-		_, err = do(c, ctx, false, func() (string, error) { return c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p)) })
+		_, err = do(c, ctx, write, func() (string, error) { return c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p)) })
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			if errors.Is(err, zk.ErrNoAuth) {
 				return fmt.Errorf("client: creating the HA path %s: %w: this identity may not create children of %s; ask its owner to create %s for you, or change the root",
@@ -169,14 +148,13 @@ func (c *Client) EnsureNamespace(ctx context.Context) error { return c.ensureNam
 // Create creates a node; acl nil means the ACL provider's ACL. It returns the created path (relative
 // to the namespace; with a sequence number for sequential modes).
 func (c *Client) Create(ctx context.Context, p string, data []byte, flags int32, acl []zk.ACL) (string, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return "", err
-	}
-	if acl == nil {
-		acl = c.cfg.ACL.ACL(full)
-	}
-	created, err := do(c, ctx, false, func() (string, error) { return c.conn.Create(full, data, flags, acl) })
+	created, err := request(c, ctx, p, write, func(full string) (string, error) {
+		a := acl
+		if a == nil {
+			a = c.cfg.ACL.ACL(full)
+		}
+		return c.conn.Create(full, data, flags, a)
+	})
 	if err != nil {
 		return "", err
 	}
@@ -209,113 +187,65 @@ func (c *Client) CreateAll(ctx context.Context, p string) error {
 
 // Get returns a node's data and stat.
 func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (dataStat, error) { d, st, err := c.conn.Get(full); return dataStat{d, st}, err })
-	return r.data, r.st, err
+	return request2(c, ctx, p, read, c.conn.Get)
 }
 
 // Set replaces a node's data if its version matches (-1: any version).
 func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) (*zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return do(c, ctx, false, func() (*zk.Stat, error) { return c.conn.Set(full, data, version) })
+	return request(c, ctx, p, write, func(full string) (*zk.Stat, error) { return c.conn.Set(full, data, version) })
 }
 
 // Delete deletes a node if its version matches (-1: any version).
 func (c *Client) Delete(ctx context.Context, p string, version int32) error {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return err
-	}
-	if full == c.ns.base {
+	if full, err := c.ns.full(p); err == nil && full == c.ns.base {
 		return fmt.Errorf("%w: refusing to delete the namespace root %s", ErrPath, full)
 	}
-	_, err = do(c, ctx, false, none(func() error { return c.conn.Delete(full, version) }))
+	_, err := request(c, ctx, p, write, func(full string) (struct{}, error) { return struct{}{}, c.conn.Delete(full, version) })
 	return err
 }
 
 // Exists reports whether a node exists, with its stat.
 func (c *Client) Exists(ctx context.Context, p string) (bool, *zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return false, nil, err
-	}
-	r, err := do(c, ctx, true, func() (okStat, error) { ok, st, err := c.conn.Exists(full); return okStat{ok, st}, err })
-	return r.ok, r.st, err
+	return request2(c, ctx, p, read, c.conn.Exists)
 }
 
 // Children lists a node's children (names, not paths).
 func (c *Client) Children(ctx context.Context, p string) ([]string, *zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (kidsStat, error) { k, st, err := c.conn.Children(full); return kidsStat{k, st}, err })
-	return r.kids, r.st, err
+	return request2(c, ctx, p, read, c.conn.Children)
 }
 
 // GetACL returns a node's ACL.
 func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (aclStat, error) { a, st, err := c.conn.GetACL(full); return aclStat{a, st}, err })
-	return r.acl, r.st, err
+	return request2(c, ctx, p, read, c.conn.GetACL)
 }
 
 // SetACL replaces a node's ACL if its ACL version matches (-1: any).
 func (c *Client) SetACL(ctx context.Context, p string, acl []zk.ACL, version int32) (*zk.Stat, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return do(c, ctx, false, func() (*zk.Stat, error) { return c.conn.SetACL(full, acl, version) })
+	return request(c, ctx, p, write, func(full string) (*zk.Stat, error) { return c.conn.SetACL(full, acl, version) })
 }
 
 // Sync makes the server the session is connected to catch up with the leader for p.
 func (c *Client) Sync(ctx context.Context, p string) error {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return err
-	}
-	_, err = do(c, ctx, true, func() (string, error) { return c.conn.Sync(full) })
+	_, err := request(c, ctx, p, read, c.conn.Sync)
 	return err
 }
 
 // GetW is Get with a one-shot watch on the node's data (and deletion).
 func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan zk.Event, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (dataWatch, error) { d, st, ch, err := c.conn.GetW(full); return dataWatch{d, st, ch}, err })
-	return r.data, r.st, c.relWatch(r.ch), err
+	data, st, ch, err := request3(c, ctx, p, read, c.conn.GetW)
+	return data, st, c.relWatch(ch), err
 }
 
 // ExistsW is Exists with a one-shot watch on creation, deletion or data change.
 func (c *Client) ExistsW(ctx context.Context, p string) (bool, *zk.Stat, <-chan zk.Event, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return false, nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (okWatch, error) { ok, st, ch, err := c.conn.ExistsW(full); return okWatch{ok, st, ch}, err })
-	return r.ok, r.st, c.relWatch(r.ch), err
+	ok, st, ch, err := request3(c, ctx, p, read, c.conn.ExistsW)
+	return ok, st, c.relWatch(ch), err
 }
 
 // ChildrenW is Children with a one-shot watch on the child list (and deletion).
 func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <-chan zk.Event, error) {
-	full, err := c.prepare(ctx, p)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	r, err := do(c, ctx, true, func() (kidsWatch, error) { k, st, ch, err := c.conn.ChildrenW(full); return kidsWatch{k, st, ch}, err })
-	return r.kids, r.st, c.relWatch(r.ch), err
+	kids, st, ch, err := request3(c, ctx, p, read, c.conn.ChildrenW)
+	return kids, st, c.relWatch(ch), err
 }
 
 // relWatch rewrites the path of a watch event into the namespace. The returned channel delivers at
@@ -384,29 +314,4 @@ func (c *Client) Multi(ctx context.Context, ops ...any) ([]zk.MultiResponse, err
 		}
 	}
 	return res, err
-}
-
-// Identities returns the authenticated ids the server gave this session (sasl and/or x509), by
-// creating an ephemeral creator-only node under the namespace, reading its ACL and deleting it — the
-// same answer whoAmI gives on 3.7+, on every version. An unauthenticated session has none (nil, with
-// no write made).
-func (c *Client) Identities(ctx context.Context) ([]acl.Identity, error) {
-	if c.auth == nil && (c.tls == nil || c.tls.Certificate() == nil || !c.useTLS) {
-		return nil, nil
-	}
-	p := fmt.Sprintf("/.zksecure-identity-%x-%d", c.SessionID(), time.Now().UnixNano())
-	created, err := c.Create(ctx, p, nil, zk.FlagEphemeral, zk.AuthACL(zk.PermAll))
-	if err != nil {
-		return nil, fmt.Errorf("client: identity probe %s: %w", p, err)
-	}
-	defer c.Delete(context.WithoutCancel(ctx), created, -1)
-	a, _, err := c.GetACL(ctx, created)
-	if err != nil {
-		return nil, fmt.Errorf("client: identity probe %s: %w", p, err)
-	}
-	ids := make([]acl.Identity, 0, len(a))
-	for _, e := range a {
-		ids = append(ids, acl.Identity{Scheme: e.Scheme, ID: e.ID})
-	}
-	return ids, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // ErrHAState wraps the errors of this package that are not ZooKeeper's own.
@@ -21,54 +23,30 @@ type Conn interface {
 	Create(path string, data []byte, flags int32, acl []zk.ACL) (string, error)
 }
 
-// call runs f and returns its result, or ctx's error as soon as ctx ends (f then finishes in the
-// background; go-zookeeper ends every request when its connection closes).
-func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, err
-	}
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
-}
-
 type aclStat struct {
 	acl []zk.ACL
 	st  *zk.Stat
 }
 
 func getACL(ctx context.Context, c Conn, p string) ([]zk.ACL, *zk.Stat, error) {
-	r, err := call(ctx, func() (aclStat, error) { a, st, err := c.GetACL(p); return aclStat{a, st}, err })
+	r, err := ctxcall.Value(ctx, func() (aclStat, error) { a, st, err := c.GetACL(p); return aclStat{a, st}, err })
 	return r.acl, r.st, err
 }
 
 func children(ctx context.Context, c Conn, p string) ([]string, error) {
-	return call(ctx, func() ([]string, error) { k, _, err := c.Children(p); return k, err })
+	return ctxcall.Value(ctx, func() ([]string, error) { k, _, err := c.Children(p); return k, err })
 }
 
 func getData(ctx context.Context, c Conn, p string) ([]byte, error) {
-	return call(ctx, func() ([]byte, error) { d, _, err := c.Get(p); return d, err })
+	return ctxcall.Value(ctx, func() ([]byte, error) { d, _, err := c.Get(p); return d, err })
 }
 
 func setACL(ctx context.Context, c Conn, p string, acl []zk.ACL, version int32) error {
-	_, err := call(ctx, func() (*zk.Stat, error) { return c.SetACL(p, acl, version) })
+	_, err := ctxcall.Value(ctx, func() (*zk.Stat, error) { return c.SetACL(p, acl, version) })
 	return err
 }
 
 func deleteNode(ctx context.Context, c Conn, p string) error {
-	_, err := call(ctx, func() (struct{}, error) { return struct{}{}, c.Delete(p, -1) })
+	_, err := ctxcall.Value(ctx, func() (struct{}, error) { return struct{}{}, c.Delete(p, -1) })
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // Identities returns the authenticated ids the servers give this session, by creating an
@@ -17,7 +18,7 @@ import (
 // else: parent may lie above the client's namespace, e.g. the HA root.
 func Identities(ctx context.Context, c Conn, parent string) ([]acl.Identity, error) {
 	p := strings.TrimSuffix(parent, "/") + fmt.Sprintf("/.zksecure-identity-%d", time.Now().UnixNano())
-	created, err := call(ctx, func() (string, error) { return c.Create(p, nil, zk.FlagEphemeral, zk.AuthACL(zk.PermAll)) })
+	created, err := ctxcall.Value(ctx, func() (string, error) { return c.Create(p, nil, zk.FlagEphemeral, zk.AuthACL(zk.PermAll)) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: identity probe under %s: %w", ErrHAState, parent, err)
 	}

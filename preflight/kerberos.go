@@ -129,13 +129,13 @@ func clockSkew(ctx context.Context, r *run, _ *member) Result {
 	return res
 }
 
-// login runs the Kerberos login with the configured source.
+// login runs the Kerberos login with the configured source: the run's one login, which the later
+// checks reuse (see run.authenticator).
 func login(ctx context.Context, r *run, _ *member) Result {
-	a, err := sasl.New(r.cfg.Kerberos)
+	a, err := r.authenticator()
 	if err != nil {
 		return loginFailure(err)
 	}
-	defer a.Close()
 	if err := a.Login(ctx); err != nil {
 		return loginFailure(err)
 	}

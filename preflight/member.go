@@ -12,7 +12,7 @@ import (
 
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
-	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/internal/session"
 	"github.com/zksecure/zksecure/internal/tlsprobe"
 	"github.com/zksecure/zksecure/version"
 )
@@ -187,13 +187,16 @@ func tlsHostname(ctx context.Context, r *run, m *member) Result {
 // servicePrincipal (service-principal) compares the service principal this check uses with the one
 // Flink's JVM would ask for.
 func servicePrincipal(ctx context.Context, r *run, m *member) Result {
-	a, err := sasl.New(r.cfg.Kerberos)
+	root, err := r.authenticator()
 	if err != nil {
 		res := Result{Status: Fail}
 		res.Message, res.Fix = explain(err, "correct the Kerberos login named in the message")
 		return res
 	}
-	r.onClose(func() { a.Close() })
+	// The run's login and tickets, with a failure latch of this member's own: one member's
+	// AuthFailed must not fail the others' checks.
+	a := root.Fork()
+	r.onClose(a.Close)
 	m.auth = a
 	ours, err := a.ServicePrincipal(ctx, m.addr)
 	if err != nil {
@@ -218,12 +221,12 @@ func serviceTicket(ctx context.Context, _ *run, m *member) Result {
 // saslSession (sasl) runs the real SASL exchange with this member alone. Without SASL, it reports
 // whether the member enforces it.
 func saslSession(ctx context.Context, r *run, m *member) Result {
+	if !r.sasl {
+		return r.plainSession(ctx, m.addr)
+	}
 	var base zk.Dialer
 	if r.useTLS {
 		base = r.tls.Dialer(nil)
-	}
-	if !r.sasl {
-		return r.plainSession(ctx, m.addr, base)
 	}
 	a, ours := m.auth, m.spn
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -248,37 +251,30 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	return Result{Status: Pass, Message: fmt.Sprintf("authenticated as %s with %s in %s", a.ClientPrincipal(), ours, time.Since(t0).Round(10*time.Microsecond))}
 }
 
-// plainSession opens an unauthenticated session and makes one request: a server that enforces SASL
-// closes it (error -124).
-func (r *run) plainSession(ctx context.Context, m string, base zk.Dialer) Result {
-	if base == nil {
-		base = net.DialTimeout
+// plainSession opens an unauthenticated session (the session builder's, with the run's TLS) and
+// makes one request: a server that enforces SASL closes it (error -124).
+func (r *run) plainSession(ctx context.Context, m string) Result {
+	spec := session.Spec{Members: []string{m}, SessionTimeout: 10 * time.Second, Logger: r.log}
+	if r.useTLS {
+		spec.TLS = r.tls.Dialer
 	}
-	c, ev, err := zk.Connect([]string{m}, 10*time.Second, zk.WithDialer(base), zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogInfo(false),
-		zk.WithLogger(discardZK{}))
-	if err != nil {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := session.Open(sctx, spec)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return Result{Status: Fail, Message: ctx.Err().Error(), Fix: "raise --timeout"}
+	case sctx.Err() != nil:
+		return Result{Status: Fail, Message: "no session within 10s", Fix: "check the server's health"}
+	default:
 		return Result{Status: Fail, Message: err.Error(), Fix: "check the member address"}
 	}
-	defer c.Close()
-	deadline := time.After(10 * time.Second)
-	for connected := false; !connected; {
-		select {
-		case e := <-ev:
-			connected = e.State == zk.StateHasSession
-		case <-deadline:
-			return Result{Status: Fail, Message: "no session within 10s", Fix: "check the server's health"}
-		case <-ctx.Done():
-			return Result{Status: Fail, Message: ctx.Err().Error(), Fix: "raise --timeout"}
-		}
-	}
-	if _, _, err := c.Exists("/"); err != nil {
+	defer s.Conn.Close()
+	if _, _, err := s.Conn.Exists("/"); err != nil {
 		return Result{Status: Fail,
 			Message: fmt.Sprintf("the server refused an unauthenticated session (%v): it enforces SASL", err),
 			Fix:     "configure Kerberos for this client (--keytab/--principal, --jaas or --use-ticket-cache)"}
 	}
 	return Result{Status: Pass, Message: "SASL is not configured; the server accepts unauthenticated sessions"}
 }
-
-type discardZK struct{}
-
-func (discardZK) Printf(string, ...any) {}

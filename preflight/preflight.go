@@ -131,6 +131,7 @@ type run struct {
 	tls     *zktls.Client
 	tlsErr  error // why tls is nil when TLS is wanted
 	sasl    bool
+	creds   credentials // the run's one Kerberos login (session.go)
 	log     *slog.Logger
 	runner  *runner
 	// passing is set by the runner before a check that is not per member runs: the members that

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/zksecure/zksecure/acl"
+	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/election"
 )
@@ -23,6 +25,16 @@ func identity(ctx context.Context, r *run, _ *member) Result {
 	cfg := r.cfg
 	// Only the members whose checks passed: the point here is what the session can do once up.
 	cfg.Members = r.passing
+	// The run's credentials: the login and the TLS files are not loaded again.
+	cfg.TLSClient = r.tls
+	if r.sasl {
+		a, err := r.authenticator()
+		if err != nil {
+			msg, fix := explain(err, "see the login check")
+			return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
+		}
+		cfg.Authenticator = a
+	}
 	c, err := client.Connect(cctx, cfg)
 	if err != nil {
 		msg, fix := explain(err, "see the per-member results above")
@@ -237,4 +249,24 @@ func sessionTimeout(_ context.Context, r *run, _ *member) Result {
 		res.Status, res.Message = Pass, fmt.Sprintf("requested and granted %s", got)
 	}
 	return res
+}
+
+// credentials are the run's Kerberos credentials: one Authenticator, made and logged in once by the
+// login check, whose login and service tickets every later check shares (each member's checks and
+// the session, through a Fork of it). It is closed when Run returns, after what uses it.
+type credentials struct {
+	once sync.Once
+	auth *sasl.Authenticator
+	err  error
+}
+
+// authenticator returns the run's Authenticator, making it on the first call.
+func (r *run) authenticator() (*sasl.Authenticator, error) {
+	r.creds.once.Do(func() {
+		r.creds.auth, r.creds.err = sasl.New(r.cfg.Kerberos)
+		if r.creds.err == nil {
+			r.onClose(r.creds.auth.Close)
+		}
+	})
+	return r.creds.auth, r.creds.err
 }

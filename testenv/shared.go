@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/zksecure/zksecure/auth/sasl"
 )
 
 // M is what RunMain needs of *testing.M.
@@ -89,6 +91,9 @@ func (s *Shared) Run(m M) int {
 }
 
 func (s *Shared) finish(code int) {
+	// The tests' clients are closed: end the process-wide Kerberos credentials they shared now,
+	// not after sasl.SharedLinger, so that the goroutine check that follows finds none.
+	sasl.CloseIdle()
 	s.mu.Lock()
 	started, dir := s.started, s.Dir
 	s.mu.Unlock()

@@ -14,6 +14,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // Config configures an Authenticator. Login must name one credential source; everything else has a
@@ -39,8 +41,27 @@ type Config struct {
 
 // Authenticator holds a client's Kerberos credentials and authenticates ZooKeeper connections with
 // them. It is safe for concurrent use. Create it with New, log in with Login (or let the first
-// connection do it), and Close it when done.
+// connection do it), and Close it when done. Fork gives each session its own failure latch over
+// the same login and tickets.
 type Authenticator struct {
+	*creds                  // shared with every Fork
+	root      bool          // Close destroys the credentials
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	failed   *AuthError // latched permanent failure
+	hooks    map[int]func(error)
+	nextHook int
+	retries  int   // transient failures since the last successful authentication
+	lastErr  error // the latest of them
+}
+
+// creds are the loaded credentials, the login, the service principals and the reloads of the
+// credential file: what every Fork of an Authenticator shares. gokrb5 caches each service ticket
+// by principal, so members that share a service principal share its ticket, and a Fork asks the
+// KDC for nothing its root already has.
+type creds struct {
 	cfg             Config
 	src             source // the resolved login, for reloading its file
 	clientPrincipal string
@@ -49,16 +70,10 @@ type Authenticator struct {
 	krb5conf        string
 	kdcs            string // "KDC host:port of realm R", for messages
 	log             *slog.Logger
-	done            chan struct{} // closed by Close
-	closeOnce       sync.Once
+	loginMu         sync.Mutex // one login at a time: concurrent Connects share it
 
-	mu       sync.Mutex
-	spns     map[string]string // member → service principal
-	failed   *AuthError        // latched permanent failure
-	hooks    map[int]func(error)
-	nextHook int
-	retries  int   // transient failures since the last successful authentication
-	lastErr  error // the latest of them
+	spnMu sync.Mutex
+	spns  map[string]string // member → service principal
 
 	weakWarned sync.Map // member → struct{}: a non-AES ticket was logged once
 
@@ -84,8 +99,8 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		return nil, err
 	}
-	a := &Authenticator{cfg: cfg, src: src, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
-		spns: map[string]string{}, done: make(chan struct{})}
+	a := &Authenticator{creds: &creds{cfg: cfg, src: src, cl: cl, clientPrincipal: full, krb5conf: Krb5ConfPath(src.krb5conf),
+		spns: map[string]string{}}, root: true, done: make(chan struct{})}
 	a.loaded = stampCredFile(src)
 	a.info = readCredInfo(src, full, a.loaded)
 	_, a.clientRealm = splitPrincipal(full, "")
@@ -105,6 +120,39 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	a.log = a.log.With("component", "zksecure/sasl", "client_principal", full)
 	return a, nil
+}
+
+// Fork returns an Authenticator that shares a's credentials — its login, service principals,
+// service tickets and credential reloads: a Fork asks the KDC for nothing a already has — but
+// latches its own permanent failure, runs its own OnFailure hooks and backs off on its own. Give
+// each session (each client.Client, each check of one member) a Fork of one process-wide
+// Authenticator, so that one session's AuthFailed does not fail the others. Closing a Fork ends
+// only its own backoff waits; closing a (the root) ends its Forks' credentials too, so close it
+// after them.
+func (a *Authenticator) Fork() *Authenticator {
+	return &Authenticator{creds: a.creds, done: make(chan struct{})}
+}
+
+// Prepare logs in (unless already logged in) and makes sure a service ticket for every member is
+// cached, under ctx: an unknown service principal or an unreachable KDC is reported here, before a
+// session exists, rather than as a reconnect loop.
+func (a *Authenticator) Prepare(ctx context.Context, members []string) error {
+	if err := a.Login(ctx); err != nil {
+		return err
+	}
+	for _, m := range members {
+		if _, err := a.ServiceTicket(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// affirmLogin logs in unless a valid TGT is held, one caller at a time.
+func (a *Authenticator) affirmLogin() error {
+	a.loginMu.Lock()
+	defer a.loginMu.Unlock()
+	return a.krb().AffirmLogin()
 }
 
 // ClientPrincipal is the principal the client authenticates as ("name@REALM").
@@ -139,7 +187,7 @@ func (a *Authenticator) Login(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
 	a.reloadIfChanged(ctx)
-	err := runWithContext(ctx, a.krb().AffirmLogin)
+	err := ctxcall.Err(ctx, a.affirmLogin)
 	if err == nil {
 		return nil
 	}
@@ -183,9 +231,9 @@ func describeKDCs(cl *krbclient.Client, realm string) string {
 // ServicePrincipal returns the service principal used for member ("host:port"), computed once per
 // member by the PrincipalRules.
 func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (string, error) {
-	a.mu.Lock()
+	a.spnMu.Lock()
 	spn, ok := a.spns[member]
-	a.mu.Unlock()
+	a.spnMu.Unlock()
 	if ok {
 		return spn, nil
 	}
@@ -193,9 +241,9 @@ func (a *Authenticator) ServicePrincipal(ctx context.Context, member string) (st
 	if err != nil {
 		return "", err
 	}
-	a.mu.Lock()
+	a.spnMu.Lock()
 	a.spns[member] = spn
-	a.mu.Unlock()
+	a.spnMu.Unlock()
 	return spn, nil
 }
 
@@ -242,7 +290,7 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		}
 		return ticket{rep.Ticket, rep.DecryptedEncPart.Key}, nil
 	}
-	t, err := valueWithContext(ctx, get)
+	t, err := ctxcall.Value(ctx, get)
 	if err != nil && ctx.Err() == nil && cl.Credentials.HasKeytab() {
 		// gokrb5 renews an expired TGT rather than logging in again (the KDC refuses that), and its
 		// renewal goroutine gives up once a renewal failed past the TGT's end (a KDC outage longer
@@ -250,11 +298,11 @@ func (a *Authenticator) serviceTicket(ctx context.Context, member string) (strin
 		// cannot be the TGT's.
 		if _, _, kind, _ := kdcFailure(err, a.clientPrincipal, spn, a.kdcs, a.krb5conf); kind == ErrLogin {
 			a.log.Debug("service ticket failed; logging in again from the keytab", "service_principal", spn, "error", err.Error())
-			if err = runWithContext(ctx, cl.Login); err == nil {
-				t, err = valueWithContext(ctx, get)
+			if err = ctxcall.Err(ctx, func() error { a.loginMu.Lock(); defer a.loginMu.Unlock(); return cl.Login() }); err == nil {
+				t, err = ctxcall.Value(ctx, get)
 			} else if a.loginStaleKVNO(ctx, err) {
 				cl = a.krb()
-				t, err = valueWithContext(ctx, get)
+				t, err = ctxcall.Value(ctx, get)
 			}
 		}
 	}
@@ -387,9 +435,13 @@ func (a *Authenticator) backoff() error {
 	}
 }
 
-// Close stops the TGT renewal, forgets the tickets and ends any backoff wait of its dialers.
+// Close ends any backoff wait of its dialers; on the root (what New returned, not a Fork) it also
+// stops the TGT renewal and forgets the tickets.
 func (a *Authenticator) Close() {
 	a.closeOnce.Do(func() { close(a.done) })
+	if !a.root {
+		return
+	}
 	a.credMu.Lock()
 	defer a.credMu.Unlock()
 	for _, old := range a.retired {

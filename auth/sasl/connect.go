@@ -2,22 +2,22 @@ package sasl
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 
-	"github.com/zksecure/zksecure/internal/hostprovider"
-	"github.com/zksecure/zksecure/internal/zklog"
-	"github.com/zksecure/zksecure/internal/zkopt"
+	"github.com/zksecure/zksecure/internal/session"
 )
 
 // Connect opens a go-zookeeper session on members ("host:port", hostnames kept) whose every
-// connection authenticates with a; base dials the underlying connection (nil: plain TCP). It logs in
-// first, and returns once the first connection has authenticated and the session exists; with the
-// first permanent authentication failure; or with ctx's error (and the last transient failure:
-// transient failures are retried on the next member with backoff until then).
+// connection authenticates with a; base dials the underlying connection (nil: plain TCP, bounded
+// like client.Connect's by the session timeout divided among the members). It logs in first
+// (unless a is logged in) and makes sure every member's service ticket is cached, and returns once
+// the first connection has authenticated and the session exists; with the first permanent
+// authentication failure; or with ctx's error (and the last transient failure: transient failures
+// are retried on the next member with backoff until then).
 //
 // When a later reconnection fails to authenticate permanently, the returned zk.Conn is closed (its
 // event channel closes, its requests fail with zk.ErrClosing) and a.Err() says why. opts are extra
@@ -28,78 +28,22 @@ func Connect(ctx context.Context, a *Authenticator, members []string, sessionTim
 	if len(members) == 0 {
 		return nil, nil, fmt.Errorf("%w: no ensemble members", ErrConfig)
 	}
-	if err := a.Login(ctx); err != nil {
+	if err := a.Prepare(ctx, members); err != nil {
 		return nil, nil, err
 	}
-	// Fetch every member's ticket now, under ctx: an unknown service principal or an unreachable KDC
-	// is reported here rather than as a reconnect loop.
-	for _, m := range members {
-		if _, err := a.ServiceTicket(ctx, m); err != nil {
-			return nil, nil, err
-		}
-	}
-	var (
-		mu     sync.Mutex
-		zconn  *zk.Conn
-		closed bool
-	)
-	failed := make(chan error, 1)
-	unregister := a.OnFailure(func(err error) {
-		select {
-		case failed <- err:
-		default:
-		}
-		mu.Lock()
-		c := zconn
-		closed = true
-		mu.Unlock()
-		if c != nil {
-			go c.Close() // not from go-zookeeper's own goroutine, which Close waits for
-		}
-	})
-	all := zkopt.List(zk.WithDialer(a.Dialer(base)), opts...)
-	all = append(all, zk.WithHostProvider(&hostprovider.Static{}), zk.WithLogger(zklog.New(a.log)))
-	c, events, err := zk.Connect(members, sessionTimeout, all...)
-	if err != nil {
-		unregister()
+	s, err := session.Open(ctx, session.Spec{Members: members, SessionTimeout: sessionTimeout, Dial: base, Auth: a,
+		Logger: a.log, Options: opts})
+	switch {
+	case err == nil:
+		return s.Conn, s.Events, nil
+	case ctx.Err() == nil || !errors.Is(err, ctx.Err()):
 		return nil, nil, err
 	}
-	mu.Lock()
-	zconn = c
-	if closed {
-		go c.Close()
-	}
-	mu.Unlock()
-	out := make(chan zk.Event, 16)
-	ready := make(chan struct{})
-	go func() {
-		defer close(out)
-		defer unregister()
-		once := sync.Once{}
-		for ev := range events {
-			if ev.State == zk.StateHasSession {
-				once.Do(func() { close(ready) })
-			}
-			select {
-			case out <- ev:
-			default: // the caller is not reading: drop, as go-zookeeper does
-			}
-		}
-	}()
-	select {
-	case <-ready:
-		return c, out, nil
-	case err := <-failed:
-		c.Close()
+	if err := a.Err(); err != nil {
 		return nil, nil, err
-	case <-ctx.Done():
-		c.Close()
-		if err := a.Err(); err != nil {
-			return nil, nil, err
-		}
-		if last := a.LastError(); last != nil {
-			return nil, nil, fmt.Errorf("sasl: no authenticated session with %v before the context ended (%w); the last attempt failed: %w", members, ctx.Err(), last)
-		}
-		return nil, nil, fmt.Errorf("sasl: no authenticated session with %v: %w", members, ctx.Err())
 	}
+	if last := a.LastError(); last != nil {
+		return nil, nil, fmt.Errorf("sasl: no authenticated session with %v before the context ended (%w); the last attempt failed: %w", members, ctx.Err(), last)
+	}
+	return nil, nil, fmt.Errorf("sasl: no authenticated session with %v: %w", members, ctx.Err())
 }

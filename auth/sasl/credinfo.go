@@ -11,6 +11,8 @@ import (
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // CredentialInfo describes the credentials an Authenticator uses now: the file they came from
@@ -125,7 +127,7 @@ func (a *Authenticator) loginNewerKVNO(ctx context.Context, loginErr error) (*kr
 	cl := krbclient.NewWithKeytab(user, realm, relabelled, a.krb().Config, krbclient.DisablePAFXFAST(true))
 	lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	if err := runWithContext(lctx, cl.Login); err != nil {
+	if err := ctxcall.Err(lctx, cl.Login); err != nil {
 		cl.Destroy()
 		return nil, 0, false
 	}
@@ -154,7 +156,7 @@ func (a *Authenticator) KDCKeyVersion(ctx context.Context) (int, error) {
 	cl := a.krb()
 	ctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
 	defer cancel()
-	kvno, err := valueWithContext(ctx, func() (int, error) {
+	kvno, err := ctxcall.Value(ctx, func() (int, error) {
 		tkt, _, err := cl.GetServiceTicket(name)
 		return tkt.EncPart.KVNO, err
 	})

@@ -22,6 +22,10 @@
 //
 // An authentication failure that retrying cannot fix (the server's AuthFailed, a server without SASL,
 // a rejected ticket, an unknown principal) latches: every later dial fails with the same *AuthError,
-// and the DialerOptions.OnFailure hook is told, so that the owner of the zk.Conn can close it.
+// and the OnFailure hooks are told, so that the owner of the zk.Conn can close it.
 // Connect does all of this for a plain go-zookeeper session.
+//
+// One Authenticator serves many sessions: Shared gives a process one per configuration (one login,
+// one service ticket per service principal), and Fork gives each session a failure latch of its
+// own over the same credentials.
 package sasl

@@ -1,7 +1,6 @@
 package sasl
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -270,32 +269,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return sortedStrings(out)
-}
-
-// runWithContext runs f (a gokrb5 call, which takes no context) and returns its error, or ctx's
-// error when ctx ends first; f then finishes in the background.
-func runWithContext(ctx context.Context, f func() error) error {
-	_, err := valueWithContext(ctx, func() (struct{}, error) { return struct{}{}, f() })
-	return err
-}
-
-// valueWithContext is runWithContext for a call with a result. The result travels only through the
-// channel: when ctx ends first, the zero value is returned and nothing is shared with f.
-func valueWithContext[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := f()
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
 }

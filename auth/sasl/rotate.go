@@ -8,6 +8,8 @@ import (
 	"time"
 
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
+
+	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // credFile identifies one version of the keytab or ticket cache file a login came from: a file
@@ -74,7 +76,7 @@ func (a *Authenticator) reloadIfChanged(ctx context.Context) {
 	kdcKVNO := 0
 	if err == nil && a.src.keytab != "" {
 		lctx, cancel := context.WithTimeout(ctx, a.kdcTimeout())
-		err = runWithContext(lctx, cl.Login)
+		err = ctxcall.Err(lctx, cl.Login)
 		timedOut := lctx.Err() != nil
 		cancel()
 		if err != nil {

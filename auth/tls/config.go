@@ -2,6 +2,7 @@ package zktls
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -245,6 +247,45 @@ func (cl *Client) Certificate() *x509.Certificate {
 	return m.cert.Leaf
 }
 
+// sessions holds the process's TLS session caches, one per client certificate (SHA-256 of its
+// leaf; "" without one), so that every Client loaded with the same certificate — each
+// client.Connect may load its own — resumes the others' sessions (a TLS 1.2 session ticket or a TLS
+// 1.3 PSK, as the server offers) instead of a full handshake, and a session is only ever resumed
+// with the certificate it was made with (a rotated certificate starts afresh). A resumed session
+// is verified again like a new one (verifyPeer runs on every handshake, with the current trust),
+// and the server keeps the session's client certificate, so the x509 identity does not change.
+var sessions sync.Map
+
+// sessionsFor returns the process's session cache for cert.
+func sessionsFor(cert *tls.Certificate) tls.ClientSessionCache {
+	key := ""
+	if cert != nil && len(cert.Certificate) > 0 {
+		sum := sha256.Sum256(cert.Certificate[0])
+		key = string(sum[:])
+	}
+	if c, ok := sessions.Load(key); ok {
+		return c.(tls.ClientSessionCache)
+	}
+	c, _ := sessions.LoadOrStore(key, tls.NewLRUClientSessionCache(256))
+	return c.(tls.ClientSessionCache)
+}
+
+// memberSessions is the session cache seen from one member: crypto/tls keys sessions by server
+// name, which members on one host share (and with ServerName set, every member does), so each
+// handshake would otherwise offer another member's ticket, be refused, and overwrite it.
+type memberSessions struct {
+	tls.ClientSessionCache
+	member string
+}
+
+func (m memberSessions) Get(key string) (*tls.ClientSessionState, bool) {
+	return m.ClientSessionCache.Get(m.member + " " + key)
+}
+
+func (m memberSessions) Put(key string, cs *tls.ClientSessionState) {
+	m.ClientSessionCache.Put(m.member+" "+key, cs)
+}
+
 // ConfigFor returns the *tls.Config for one member ("host:port"); remoteIP is the address the
 // connection goes to (nil: resolved from the host during verification). It carries the files as
 // they are now (read again first if they changed).
@@ -279,6 +320,12 @@ func (cl *Client) configFor(ctx context.Context, member string, remoteIP net.IP)
 	}
 	if net.ParseIP(name) == nil {
 		tc.ServerName = name // SNI
+	}
+	// Resume an earlier session with this member and certificate rather than a full handshake —
+	// unless the certificate is no longer valid: a resumed handshake would not present it, and so
+	// not refuse it as GetClientCertificate does.
+	if m.cert == nil || m.certValid(time.Now()) == nil {
+		tc.ClientSessionCache = memberSessions{sessionsFor(m.cert), member}
 	}
 	if m.cert != nil {
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {

@@ -6,43 +6,6 @@ import (
 	"time"
 )
 
-// State is a connection state, named as Curator names them.
-type State int
-
-const (
-	// Connected: the first session exists (authenticated, when SASL is on). Fired once, first.
-	Connected State = iota + 1
-	// Suspended: the connection was lost; the session may still live on the servers. Ephemeral
-	// nodes and leadership may be lost at any moment. Fired once per outage.
-	Suspended
-	// Reconnected: a connection is back. With Event.NewSession false the session survived (its
-	// ephemeral nodes and watches are intact); with NewSession true it follows Lost and everything
-	// session-bound must be re-created.
-	Reconnected
-	// Lost: the session is gone — the server reported it expired, or the client stayed Suspended for
-	// longer than the negotiated session timeout (after which the servers have surely expired it).
-	Lost
-	// AuthFailed: a connection failed to authenticate (Event.Err says why). The client closes
-	// itself: it never continues unauthenticated. Always the last event.
-	AuthFailed
-)
-
-func (s State) String() string {
-	switch s {
-	case Connected:
-		return "CONNECTED"
-	case Suspended:
-		return "SUSPENDED"
-	case Reconnected:
-		return "RECONNECTED"
-	case Lost:
-		return "LOST"
-	case AuthFailed:
-		return "AUTH_FAILED"
-	}
-	return fmt.Sprintf("State(%d)", int(s))
-}
-
 // Event is one connection state change.
 type Event struct {
 	State State
@@ -144,4 +107,62 @@ func (s *subscriber) run() {
 			return
 		}
 	}
+}
+
+func (c *Client) emitLocked(e Event) {
+	c.log.Debug("state", "event", e.String())
+	for s := range c.subs {
+		s.push(e)
+	}
+}
+
+// startOnState feeds Config.OnState from a subscriber of its own, like a States channel: one
+// goroutine, every event in order, none dropped (the subscriber's queue is unbounded, so the
+// producer never blocks). The subscriber is closed with the others by shutdown; the goroutine then
+// delivers what is queued and ends, and shutdown waits for that. Call it before the first event.
+func (c *Client) startOnState() {
+	if c.cfg.OnState == nil {
+		return
+	}
+	s := c.subscribe()
+	c.onStateEnd = make(chan struct{})
+	go func() {
+		defer close(c.onStateEnd)
+		for e := range s.out {
+			c.cfg.OnState(e)
+		}
+	}()
+}
+
+func (c *Client) subscribe() *subscriber {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first []Event
+	if c.state != 0 {
+		first = []Event{{State: c.state, SessionID: c.sessionID, Member: c.member, Err: c.authErr, At: time.Now()}}
+	}
+	s := newSubscriber(first)
+	if c.closed {
+		s.close()
+		return s
+	}
+	c.subs[s] = struct{}{}
+	return s
+}
+
+func (c *Client) unsubscribe(s *subscriber) {
+	c.mu.Lock()
+	delete(c.subs, s)
+	c.mu.Unlock()
+	close(s.stop)
+}
+
+// States returns a channel of connection state events. Its first event is the state at the time of
+// the call (Connected, Suspended, ...); then every change, in order, none dropped (they queue
+// without bound until read). The channel closes after Close, once the queued events are delivered.
+// Cancel stops the subscription early (the channel then closes).
+func (c *Client) States() (events <-chan Event, cancel func()) {
+	s := c.subscribe()
+	var once sync.Once
+	return s.out, func() { once.Do(func() { c.unsubscribe(s) }) }
 }

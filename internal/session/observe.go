@@ -1,7 +1,10 @@
-package client
+package session
 
 import (
+	"context"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
@@ -9,47 +12,51 @@ import (
 	"github.com/go-zookeeper/zk"
 )
 
-// handshake is what the ConnectResponse of the latest connection said.
-type handshake struct {
+// Handshake is what the ConnectResponse of a session's latest connection said (go-zookeeper
+// exposes neither value when its events fire). Its zero value is ready; it is safe for concurrent
+// use.
+type Handshake struct {
 	timeout   atomic.Int64 // negotiated session timeout, ns
 	sessionID atomic.Int64
 }
 
-// observeDialer wraps a dialer so that the negotiated session timeout and the session id of every
-// ConnectResponse are recorded (go-zookeeper exposes neither when its events fire). It reads nothing
-// itself: it watches the first frame go-zookeeper reads. failed is told of every attempt that fails
-// before go-zookeeper has its ConnectResponse: the dial (TCP, TLS, service ticket) or the handshake
-// (ConnectResponse, SASL exchange).
+// Timeout is the negotiated session timeout (0 before the first ConnectResponse).
+func (h *Handshake) Timeout() time.Duration { return time.Duration(h.timeout.Load()) }
+
+// SessionID is the session id of the latest ConnectResponse (0: none yet, or expired).
+func (h *Handshake) SessionID() int64 { return h.sessionID.Load() }
+
+// observe wraps a dialer so that the negotiated session timeout and the session id of every
+// ConnectResponse are recorded in h. It reads nothing itself: it watches the first frame
+// go-zookeeper reads. failed is told of every attempt that fails before go-zookeeper has its
+// ConnectResponse: the dial (TCP, TLS, service ticket) or the handshake (ConnectResponse, SASL).
 //
 // Until the ConnectResponse is in, no deadline go-zookeeper sets may pass setup after the dial began
 // (go-zookeeper allows ten read timeouts for it): a member that accepts connections but does not
 // answer — a frozen process, a machine whose kernel still completes the TCP handshake — is given up
 // on as fast as the Java client gives up on it, and the next member is tried.
-func observeDialer(d zk.Dialer, setup time.Duration, h *handshake, failed func(member string, err error)) zk.Dialer {
+//
+// At Debug, log receives how long the attempt took from the dial to the ConnectResponse handed to
+// go-zookeeper (after the SASL exchange, with SASL).
+func observe(d zk.Dialer, setup time.Duration, h *Handshake, failed func(member string, err error), log *slog.Logger) zk.Dialer {
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
-		limit := time.Now().Add(setup)
+		start := time.Now()
 		c, err := d(network, address, timeout)
 		if err != nil {
 			failed(address, err)
 			return nil, err
 		}
-		return &observedConn{Conn: c, h: h, member: address, failed: failed, limit: limit}, nil
+		oc := &observedConn{Conn: c, h: h, member: address, failed: failed, start: start, limit: start.Add(setup)}
+		if log.Enabled(context.Background(), slog.LevelDebug) {
+			oc.log = log
+		}
+		return oc, nil
 	}
 }
 
-// attemptTimeout is how long one connection attempt may take until the session is established —
-// TCP, TLS, ConnectResponse and SASL together: the Java client's connect timeout, the session
-// timeout divided among the members.
-func attemptTimeout(sessionTimeout time.Duration, members int) time.Duration {
-	if members < 1 {
-		members = 1
-	}
-	return sessionTimeout / time.Duration(members)
-}
-
-// boundedDial dials TCP within limit and sets the connection's deadline to the end of limit, so
+// BoundedDial dials TCP within limit and sets the connection's deadline to the end of limit, so
 // that a TLS handshake with a member that accepted but does not answer ends then too.
-func boundedDial(limit time.Duration) zk.Dialer {
+func BoundedDial(limit time.Duration) zk.Dialer {
 	return func(network, address string, _ time.Duration) (net.Conn, error) {
 		c, err := net.DialTimeout(network, address, limit)
 		if err != nil {
@@ -62,12 +69,14 @@ func boundedDial(limit time.Duration) zk.Dialer {
 
 type observedConn struct {
 	net.Conn
-	h      *handshake
+	h      *Handshake
 	member string
 	failed func(member string, err error)
 	head   []byte // bytes of the first frame seen so far
 	done   bool
-	limit  time.Time // no deadline beyond this until the ConnectResponse is in
+	start  time.Time
+	limit  time.Time    // no deadline beyond this until the ConnectResponse is in
+	log    *slog.Logger // nil: Debug is off
 }
 
 func (c *observedConn) capped(t time.Time) time.Time {
@@ -97,6 +106,10 @@ func (c *observedConn) Read(p []byte) (int, error) {
 			}
 			c.h.sessionID.Store(int64(binary.BigEndian.Uint64(c.head[12:20])))
 			c.done, c.head = true, nil
+			if c.log != nil {
+				c.log.Debug("ConnectResponse in", "member", c.member, "session", fmt.Sprintf("0x%x", c.h.SessionID()),
+					"since_dial", time.Since(c.start))
+			}
 		}
 	}
 	return n, err
