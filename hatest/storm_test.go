@@ -180,7 +180,7 @@ func runStorm(ctx context.Context, b *testing.B, e *haEnv, side string, tls bool
 	rssK, _ := strconv.ParseInt(f[0], 10, 64)
 	r.rss = rssK << 10
 	r.heap, _ = strconv.ParseInt(f[1], 10, 64)
-	before, err := kdcIssued(e.kdc, principal)
+	before, err := e.kdc.Issued(principal)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func runStorm(ctx context.Context, b *testing.B, e *haEnv, side string, tls bool
 			r.serverCPU += c - srvBefore[m]
 		}
 	}
-	after, err := kdcIssued(e.kdc, principal)
+	after, err := e.kdc.Issued(principal)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -384,24 +384,6 @@ func (g *goStormer) Close() error {
 }
 
 func (g *goStormer) logTail() string { return tail(g.log, 20) }
-
-// kdcIssued counts the tickets the KDC has issued to principal (AS and TGS), by service, from its
-// log.
-func kdcIssued(k *testenv.KDC, principal string) (map[string]int, error) {
-	b, err := os.ReadFile(k.LogPath())
-	if err != nil {
-		return nil, err
-	}
-	marker := ", " + principal + " for "
-	out := map[string]int{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if i := strings.LastIndex(line, marker); i >= 0 && strings.Contains(line, ": ISSUE: ") {
-			service, _, _ := strings.Cut(line[i+len(marker):], ",")
-			out[strings.TrimSpace(service)]++
-		}
-	}
-	return out, nil
-}
 
 // issuedSince is the number of tickets in after beyond before, and which services they were for.
 func issuedSince(before, after map[string]int) (int, string) {
