@@ -150,8 +150,9 @@ type run struct {
 	sessionCtx context.Context
 	ids        []acl.Identity
 
-	mu      sync.Mutex
-	closers []func()
+	mu       sync.Mutex
+	closers  []func()
+	sessions map[string]*client.Client // the sasl check's sessions, by member (keep)
 }
 
 // member is one ensemble member and what its checks learned, for the checks after them.

@@ -21,9 +21,12 @@ import (
 // built binary, a process of its own (every check, 3 members, Kerberos + TLS with an encrypted key,
 // creator ACL) — against one Java zkCli call ("ls /" with the same JAAS and TLS settings, a fresh
 // JVM) on the same warm ensemble, alternating in one loop so both see the same machine. Reported:
-// p50 of each, zkCli ÷ check (goal ≥ 10), and the checker's peak resident set (goal ≤ 20 MiB).
+// p50 of each, zkCli ÷ check (goal ≥ 10), the checker's peak resident set (goal ≤ 20 MiB) and its
+// CPU time (user + system, p50), and the CPU time the three servers spent during a check (p50).
 // With ZK_SECURE_CHECK_BENCH_DEBUG=FILE one more run's debug log (each check's and phase's timing)
-// is written to FILE.
+// is written to FILE. With ZK_SECURE_CHECK_BENCH_BASELINE=BINARY that binary (an earlier build)
+// runs in the same loop too, and baseline ÷ check is reported: a before/after comparison that holds
+// on a loaded machine.
 func BenchmarkFullCheck(b *testing.B) {
 	if probeRun(b) {
 		return
@@ -43,6 +46,23 @@ func BenchmarkFullCheck(b *testing.B) {
 		"--jobmanager-principals", strings.Join(env.JobManagerPrincipals, ",")}
 	debugLog := os.Getenv("ZK_SECURE_CHECK_BENCH_DEBUG")
 	var lastLog string
+	var cpus, srvCPUs []time.Duration
+	serversCPU := func() time.Duration {
+		var sum time.Duration
+		for _, m := range env.ZooKeeper.Members {
+			sum += cpuOf(m.PID())
+		}
+		return sum
+	}
+	baseline := os.Getenv("ZK_SECURE_CHECK_BENCH_BASELINE")
+	var baseRuns []time.Duration
+	baseOnce := func() {
+		t0 := time.Now()
+		if out, err := exec.CommandContext(ctx, baseline, args...).CombinedOutput(); err != nil {
+			b.Fatalf("baseline check failed: %v\n%s", err, out)
+		}
+		baseRuns = append(baseRuns, time.Since(t0))
+	}
 	checkOnce := func(withDebug bool) (time.Duration, int64) {
 		a := args
 		if withDebug {
@@ -51,9 +71,11 @@ func BenchmarkFullCheck(b *testing.B) {
 		cmd := exec.CommandContext(ctx, bin, a...)
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		s0 := serversCPU()
 		t0 := time.Now()
 		err := cmd.Run()
 		took := time.Since(t0)
+		srvCPUs = append(srvCPUs, serversCPU()-s0)
 		if err != nil {
 			b.Fatalf("check failed: %v\n%s\n%s", err, stdout.String(), stderr.String())
 		}
@@ -61,6 +83,7 @@ func BenchmarkFullCheck(b *testing.B) {
 		var rss int64
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = ru.Maxrss << 10 // KiB on Linux
+			cpus = append(cpus, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
 		}
 		return took, rss
 	}
@@ -81,12 +104,18 @@ func BenchmarkFullCheck(b *testing.B) {
 	}
 	var checks, clis []time.Duration
 	var rsss []int64
+	cpus, srvCPUs = nil, nil
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		// Alternate which goes first, so neither always follows the other.
 		if i%2 == 1 {
 			b.StopTimer()
 			clis = append(clis, cliOnce())
+			b.StartTimer()
+		}
+		if baseline != "" {
+			b.StopTimer()
+			baseOnce()
 			b.StartTimer()
 		}
 		d, rss := checkOnce(false)
@@ -102,7 +131,14 @@ func BenchmarkFullCheck(b *testing.B) {
 	b.ReportMetric(float64(med(clis).Microseconds())/1000, "zkcli-p50-ms")
 	b.ReportMetric(med(clis).Seconds()/med(checks).Seconds(), "zkcli/check")
 	b.ReportMetric(float64(slices.Max(rsss))/(1<<20), "check-maxrss-MiB")
+	b.ReportMetric(float64(med(cpus).Microseconds())/1000, "check-cpu-ms")
+	b.ReportMetric(float64(med(srvCPUs).Microseconds())/1000, "check-servers-cpu-ms")
 	b.Logf("load %s; check %v, zkCli %v per run", loadAvg(), rounded(checks), rounded(clis))
+	if baseline != "" {
+		b.ReportMetric(float64(med(baseRuns).Microseconds())/1000, "baseline-p50-ms")
+		b.ReportMetric(med(baseRuns).Seconds()/med(checks).Seconds(), "baseline/check")
+		b.Logf("baseline %s: %v per run", baseline, rounded(baseRuns))
+	}
 	if debugLog != "" {
 		d, _ := checkOnce(true)
 		if err := os.WriteFile(debugLog, []byte(fmt.Sprintf("%s(the process took %v)\n", lastLog, d)), 0o644); err != nil {
@@ -149,6 +185,22 @@ func rounded(ds []time.Duration) string {
 		s = append(s, d.Round(time.Millisecond).String())
 	}
 	return strings.Join(s, " ")
+}
+
+// cpuOf is the CPU time (user + system) a process has used, from /proc; 0 when unknown.
+func cpuOf(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command may hold spaces: the fields after it start past the last ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 // loadAvg is the machine's load average (1, 5, 15 minutes), as uptime prints it.
