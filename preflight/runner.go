@@ -121,7 +121,9 @@ func (r *run) runOne(ctx context.Context, c check, m *member) []Result {
 	} else {
 		t0 := time.Now()
 		rs = c.run(ctx, r, m)
-		r.log.Debug("check done", "check", c.name, "member", addr, "took", time.Since(t0))
+		if r.log != nil {
+			r.log.Debug("check done", "check", c.name, "member", addr, "took", time.Since(t0))
+		}
 		for _, res := range rs {
 			if res.Status == Fail {
 				o.blockedBy, o.failed = c.name, true
