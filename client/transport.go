@@ -13,6 +13,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/internal/probed"
 	"github.com/zksecure/zksecure/version"
 )
 
@@ -70,6 +71,10 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if d, ok := probed.Lookup(ctx, m); ok { // probed by the caller, with this TLS client
+				reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version}
+				return
+			}
 			d, err := version.Detect(ctx, m, c.tls)
 			reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version, Err: err}
 		}()

@@ -49,6 +49,9 @@ func TestMain(m *testing.M) {
 	if raw := os.Getenv(peerEnv); raw != "" {
 		os.Exit(runPeer(raw))
 	}
+	if raw := os.Getenv(stormEnv); raw != "" {
+		os.Exit(runStormPeer(raw))
+	}
 	code, parent, isoErr := testenv.Isolate()
 	if parent {
 		os.Exit(code)
@@ -99,7 +102,8 @@ func setup(ctx context.Context, s *testenv.Shared) error {
 		// Every JobManager host has its own principal flink/jmN.ha.test; with the host stripped they
 		// all are sasl:flink@EXAMPLE.COM, as a Flink deployment with creator ACLs needs.
 		SASL: &testenv.SASLServer{KDC: e.kdc, Enforce: true, RemoveHostFromPrincipal: true},
-		TLS:  &testenv.TLSServer{PKI: e.pki},
+		// The plaintext ports serve BenchmarkReconnectStorm's Kerberos-only sessions.
+		TLS: &testenv.TLSServer{PKI: e.pki, PlaintextPort: true},
 		// A follower gives up on a silent leader after syncLimit ticks: 2.5 s here, the same
 		// ratio to the session timeout as Flink's defaults (60 s) with tickTime 2 s, syncLimit 5.
 		Extra: map[string]string{"syncLimit": "5"},

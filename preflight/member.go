@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	"github.com/zksecure/zksecure/auth/sasl"
 	zktls "github.com/zksecure/zksecure/auth/tls"
+	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/internal/probed"
 	"github.com/zksecure/zksecure/internal/session"
 	"github.com/zksecure/zksecure/internal/tlsprobe"
 	"github.com/zksecure/zksecure/version"
@@ -38,9 +38,16 @@ func detectVersion(ctx context.Context, r *run, m *member) Result {
 			return Result{Status: Fail, Message: "TLS configuration could not be loaded: " + r.tlsErr.Error(),
 				Fix: "correct the TLS files or password named in the message"}
 		}
-		hs = version.FromConfig(tlsprobe.For(r.tls).Config())
+		// The verified handshake the sessions make: its TLS session is cached for this member, so
+		// that the sasl check's and the session's handshakes resume it rather than repeat it.
+		hs = r.tls
 	}
 	det, derr := version.Detect(ctx, m.addr, hs)
+	if r.useTLS && derr != nil && len(det.Chain) == 0 && !errors.Is(derr, version.ErrPlaintextPort) && !errors.Is(derr, version.ErrUnreachable) {
+		// The handshake failed (untrusted chain, expiry, names, a refused client certificate):
+		// once more without verifying, for the chain the TLS checks judge one by one.
+		det, derr = version.Detect(ctx, m.addr, version.FromConfig(tlsprobe.For(r.tls).Config()))
+	}
 	res := versionResult(det, derr, r.useTLS)
 	if r.useTLS && derr != nil && !errors.Is(derr, version.ErrPlaintextPort) && !errors.Is(derr, version.ErrUnreachable) && !errors.Is(derr, version.ErrNoAnswer) {
 		// The probe handshake itself failed: a refused client certificate, most often.
@@ -227,15 +234,24 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	if !r.sasl {
 		return r.plainSession(ctx, m.addr)
 	}
-	var base zk.Dialer
-	if r.useTLS {
-		base = r.tls.Dialer(nil)
-	}
 	a, ours := m.auth, m.spn
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	// The session as the JobManagers' client makes it, with this member alone; the session checks
+	// reuse it (see identity) rather than set up another.
+	cfg, reusable := r.cfg, true
+	if cfg.Validate() != nil { // config-lint reports it; the session checks will not run
+		cfg, reusable = client.Config{SessionTimeout: 10 * time.Second, Logger: r.log}, false
+	}
+	cfg.Members, cfg.SASL, cfg.Authenticator, cfg.TLS, cfg.TLSClient = []string{m.addr}, client.SASLKerberos, a, nil, r.tls
+	cfg.Transport = client.TransportPlaintext
+	if r.useTLS {
+		cfg.Transport = client.TransportTLS
+	}
+	cfg.ConnectionTimeout = 15 * time.Second
 	t0 := time.Now()
-	c, _, err := sasl.Connect(cctx, a, []string{m.addr}, 10*time.Second, base)
+	// The version check has probed the member with the run's TLS client: Connect does not again.
+	c, err := client.Connect(probed.With(cctx, m.det), cfg)
 	if err != nil {
 		res := Result{Status: Fail}
 		res.Message, res.Fix = explain(err, "check the server log for the reason")
@@ -250,8 +266,13 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 		}
 		return res
 	}
-	defer c.Close()
-	return Result{Status: Pass, Message: fmt.Sprintf("authenticated as %s with %s in %s", a.ClientPrincipal(), ours, time.Since(t0).Round(10*time.Microsecond))}
+	took := time.Since(t0)
+	if reusable {
+		r.keep(m.addr, c)
+	} else {
+		c.Close()
+	}
+	return Result{Status: Pass, Message: fmt.Sprintf("authenticated as %s with %s in %s", a.ClientPrincipal(), ours, took.Round(10*time.Microsecond))}
 }
 
 // plainSession opens an unauthenticated session (the session builder's, with the run's TLS) and

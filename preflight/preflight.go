@@ -153,8 +153,9 @@ type run struct {
 	sessionCtx context.Context
 	ids        []acl.Identity
 
-	mu      sync.Mutex
-	closers []func()
+	mu       sync.Mutex
+	closers  []func()
+	sessions map[string]*client.Client // the sasl check's sessions, by member (keep)
 	// versions are the members' versions where version passed (under mu), for whoAmI.
 	versions map[string]version.Version
 }
@@ -199,7 +200,9 @@ func Run(ctx context.Context, opts Options) *Report {
 			tc = *r.cfg.TLS
 		}
 		tc.Logger = r.log
+		t0 := time.Now()
 		r.tls, r.tlsErr = tc.Load() // reported by the version check
+		r.log.Debug("TLS files loaded", "took", time.Since(t0))
 	}
 	defer func() {
 		for i := len(r.closers) - 1; i >= 0; i-- {
@@ -207,9 +210,11 @@ func Run(ctx context.Context, opts Options) *Report {
 		}
 	}()
 	rep := &Report{Header: r.header()}
+	t0 := time.Now()
 	for _, res := range r.execute(ctx, table) {
 		rep.add(res)
 	}
+	r.log.Debug("checks done", "took", time.Since(t0))
 	return rep
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 )
 
 // check is one row of the checks table (checks.go). The table's order is the run and report order;
@@ -118,7 +119,11 @@ func (r *run) runOne(ctx context.Context, c check, m *member) []Result {
 		rs = []Result{{Status: Skip, Message: "skipped: " + reason + " failed"}}
 		o.blockedBy = reason
 	} else {
+		t0 := time.Now()
 		rs = c.run(ctx, r, m)
+		if r.log != nil {
+			r.log.Debug("check done", "check", c.name, "member", addr, "took", time.Since(t0))
+		}
 		for _, res := range rs {
 			if res.Status == Fail {
 				o.blockedBy, o.failed = c.name, true

@@ -22,25 +22,30 @@ import (
 func identity(ctx context.Context, r *run, _ *member) Result {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	r.onClose(cancel)
-	cfg := r.cfg
-	// Only the members whose checks passed: the point here is what the session can do once up.
-	cfg.Members = r.passing
-	// The run's credentials: the login and the TLS files are not loaded again.
-	cfg.TLSClient = r.tls
-	if r.sasl {
-		a, err := r.authenticator()
-		if err != nil {
-			msg, fix := explain(err, "see the login check")
+	// The sasl check's session with the first member whose checks all passed: the same client
+	// configuration, already authenticated.
+	c := r.kept(r.passing)
+	if c == nil {
+		cfg := r.cfg
+		// Only the members whose checks passed: the point here is what the session can do once up.
+		cfg.Members = r.passing
+		// The run's credentials: the login and the TLS files are not loaded again.
+		cfg.TLSClient = r.tls
+		if r.sasl {
+			a, err := r.authenticator()
+			if err != nil {
+				msg, fix := explain(err, "see the login check")
+				return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
+			}
+			cfg.Authenticator = a
+		}
+		var err error
+		if c, err = client.Connect(cctx, cfg); err != nil {
+			msg, fix := explain(err, "see the per-member results above")
 			return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
 		}
-		cfg.Authenticator = a
+		r.onClose(func() { c.Close() })
 	}
-	c, err := client.Connect(cctx, cfg)
-	if err != nil {
-		msg, fix := explain(err, "see the per-member results above")
-		return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
-	}
-	r.onClose(func() { c.Close() })
 	r.session, r.sessionCtx = c, cctx
 	ids, how, err := r.identities(cctx, c)
 	r.ids = ids
@@ -178,18 +183,16 @@ func summarize(fs []acl.Finding) (msg, fix string) {
 func dryRunElection(_ context.Context, r *run, _ *member) Result {
 	ctx, c := r.sessionCtx, r.session
 	var res Result
+	// The scratch latch is one node of its own, made by the campaign and removed after.
 	scratch := "/.zk-secure-check-" + uuid.NewString()
-	e, err := election.New(c, election.Options{LatchPath: scratch + "/latch"})
+	e, err := election.New(c, election.Options{LatchPath: scratch})
 	if err != nil {
 		res.Status, res.Message, res.Fix = Fail, err.Error(), "report this as a bug"
 		return res
 	}
 	t0 := time.Now()
 	l, err := e.Campaign(ctx, []byte("zk-secure-check"))
-	defer func() {
-		c.Delete(context.WithoutCancel(ctx), scratch+"/latch", -1)
-		c.Delete(context.WithoutCancel(ctx), scratch, -1)
-	}()
+	defer c.Delete(context.WithoutCancel(ctx), scratch, -1)
 	if err != nil {
 		res.Status = Fail
 		res.Message = "campaign on a scratch latch failed: " + err.Error()
@@ -246,4 +249,44 @@ func (r *run) authenticator() (*sasl.Authenticator, error) {
 		}
 	})
 	return r.creds.auth, r.creds.err
+}
+
+// keep holds a member's authenticated session (from the sasl check) for the session checks; every
+// kept session is closed when Run returns.
+func (r *run) keep(member string, c *client.Client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sessions == nil {
+		r.sessions = map[string]*client.Client{}
+		r.closers = append(r.closers, r.closeKept)
+	}
+	r.sessions[member] = c
+}
+
+// kept returns the kept session of the first of members that has one, or nil.
+func (r *run) kept(members []string) *client.Client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range members {
+		if c := r.sessions[m]; c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// closeKept closes the kept sessions, all at once.
+func (r *run) closeKept() {
+	r.mu.Lock()
+	cs := r.sessions
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Close()
+		}()
+	}
+	wg.Wait()
 }

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -60,6 +61,7 @@ type flags struct {
 	warnings            []flinkconf.Warning // of the --tls-properties file, for config-lint
 	sub                 string              // subcommand ("" for the checks)
 	x                   extraFlags          // the subcommands' and the continuous mode's (ha.go, watch.go)
+	debug               bool
 }
 
 // override is how the flags named (any of them given) change the client configuration.
@@ -218,6 +220,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVar(&f.timeout, "timeout", preflight.DefaultTimeout, "bound for the whole check")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check names whose failures only warn, or "+preflight.IgnoreAll)
 	fs.StringSliceVar(&f.jobManagers, "jobmanager-principals", nil, "every JobManager's principal, for the identity-consistency check")
+	fs.BoolVar(&f.debug, "debug", false, "log what the checks do, with each check's timing, to standard error")
 	f.x.register(fs, sub, stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -242,6 +245,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "zk-secure-check: %v\n", err)
 		return 2
+	}
+	if f.debug {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if f.sub != "" || f.x.watch.enabled() {
 		return runExtra(ctx, f, opts, stdout, stderr)

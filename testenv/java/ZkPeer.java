@@ -27,6 +27,7 @@
 //                                                                  session ends, as a graceful process exit would)
 //   counter-set <connect> <namespace> <path> <n> [creator]     -> ok (a Curator SharedCount set to n, as Flink's
 //                                                                  checkpoint_id_counter; own session, closed after)
+//   storm-open, storm-arm, storm-wait, storm-stats, storm-close: many sessions in this JVM (Storm.java)
 //
 // <acl>: open | creator | read | entries "scheme:id:perms|..." (perms from "cdrwa", id percent-encoded).
 // <mode>: persistent | ephemeral | persistent_sequential | ephemeral_sequential.
@@ -205,7 +206,9 @@ public class ZkPeer {
                 return "set";
             }
             case "quit": return "bye";
-            default: throw new IllegalArgumentException("unknown command " + f[0]);
+            default:
+                if (f[0].startsWith("storm-")) return Storm.handle(f); // Storm.java: many sessions at once
+                throw new IllegalArgumentException("unknown command " + f[0]);
         }
     }
 
