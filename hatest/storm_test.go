@@ -76,7 +76,7 @@ func BenchmarkReconnectStorm(b *testing.B) {
 				goR, javaR = append(goR, g), append(javaR, j)
 				b.Logf("round %d (%s first, load %s): zksecure %d sessions on the killed member: p50 %v p100 %v, %d KDC requests, CPU %v (servers %v), RSS %.1f MiB (heap %.1f MiB), opened in %v; "+
 					"Java %d sessions: p50 %v p100 %v, %d KDC requests, CPU %v (servers %v), RSS %.1f MiB, opened in %v; Java ÷ zksecure: p50 %.2f, p100 %.2f, CPU %.2f, RSS %.2f",
-					i+1, sides[0], loadAvg(), g.sessions, ms(g.p50), ms(g.p100), g.kdc, ms(g.cpu), ms(g.serverCPU), mib(g.rss), mib(g.heap), ms(g.open),
+					i+1, sides[0], testenv.LoadAverage(), g.sessions, ms(g.p50), ms(g.p100), g.kdc, ms(g.cpu), ms(g.serverCPU), mib(g.rss), mib(g.heap), ms(g.open),
 					j.sessions, ms(j.p50), ms(j.p100), j.kdc, ms(j.cpu), ms(j.serverCPU), mib(j.rss), ms(j.open),
 					ratio(j.p50, g.p50), ratio(j.p100, g.p100), ratio(j.cpu, g.cpu), float64(j.rss)/float64(g.rss))
 			}
@@ -399,28 +399,13 @@ func issuedSince(before, after map[string]int) (int, string) {
 	return n, strings.Join(by, ", ")
 }
 
-// cpuOf is the CPU time (user + system) a process has used, from /proc; 0 when unknown.
-func cpuOf(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command may hold spaces: the fields after it start past the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
-}
 
 // serversCPU is the CPU time the running members have used so far.
 func serversCPU(e *haEnv) map[*testenv.Member]time.Duration {
 	out := map[*testenv.Member]time.Duration{}
 	for _, m := range e.zk.Members {
 		if m.Running() {
-			out[m] = cpuOf(m.PID())
+			out[m] = m.CPUTime()
 		}
 	}
 	return out
@@ -455,15 +440,3 @@ func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 func msF(d time.Duration) float64      { return float64(d.Microseconds()) / 1000 }
 func mib(n int64) float64              { return float64(n) / (1 << 20) }
 
-// loadAvg is the machine's load average (1, 5, 15 minutes), as uptime prints it.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}

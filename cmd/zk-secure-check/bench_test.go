@@ -50,7 +50,7 @@ func BenchmarkFullCheck(b *testing.B) {
 	serversCPU := func() time.Duration {
 		var sum time.Duration
 		for _, m := range env.ZooKeeper.Members {
-			sum += cpuOf(m.PID())
+			sum += m.CPUTime()
 		}
 		return sum
 	}
@@ -133,7 +133,7 @@ func BenchmarkFullCheck(b *testing.B) {
 	b.ReportMetric(float64(slices.Max(rsss))/(1<<20), "check-maxrss-MiB")
 	b.ReportMetric(float64(med(cpus).Microseconds())/1000, "check-cpu-ms")
 	b.ReportMetric(float64(med(srvCPUs).Microseconds())/1000, "check-servers-cpu-ms")
-	b.Logf("load %s; check %v, zkCli %v per run", loadAvg(), rounded(checks), rounded(clis))
+	b.Logf("load %s; check %v, zkCli %v per run", testenv.LoadAverage(), rounded(checks), rounded(clis))
 	if baseline != "" {
 		b.ReportMetric(float64(med(baseRuns).Microseconds())/1000, "baseline-p50-ms")
 		b.ReportMetric(med(baseRuns).Seconds()/med(checks).Seconds(), "baseline/check")
@@ -187,31 +187,4 @@ func rounded(ds []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
-// cpuOf is the CPU time (user + system) a process has used, from /proc; 0 when unknown.
-func cpuOf(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command may hold spaces: the fields after it start past the last ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
-}
 
-// loadAvg is the machine's load average (1, 5, 15 minutes), as uptime prints it.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return fmt.Sprint(strings.Join(f[:3], " "))
-}
