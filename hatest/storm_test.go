@@ -399,7 +399,6 @@ func issuedSince(before, after map[string]int) (int, string) {
 	return n, strings.Join(by, ", ")
 }
 
-
 // serversCPU is the CPU time the running members have used so far.
 func serversCPU(e *haEnv) map[*testenv.Member]time.Duration {
 	out := map[*testenv.Member]time.Duration{}
@@ -439,4 +438,3 @@ func ratio(a, b time.Duration) float64 {
 func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 func msF(d time.Duration) float64      { return float64(d.Microseconds()) / 1000 }
 func mib(n int64) float64              { return float64(n) / (1 << 20) }
-

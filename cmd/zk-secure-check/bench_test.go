@@ -186,5 +186,3 @@ func rounded(ds []time.Duration) string {
 	}
 	return strings.Join(s, " ")
 }
-
-
