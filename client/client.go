@@ -48,6 +48,8 @@ type Client struct {
 	closed     bool
 	onStateEnd chan struct{} // closed when the OnState goroutine has returned; nil without OnState
 	done       chan struct{}
+
+	workers *workers // run the calls of do (workers.go)
 }
 
 // LastConnectError returns why the latest connection attempt failed (a member that cannot be

@@ -37,6 +37,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	cfg.Members = members
 	c := &Client{cfg: cfg, ns: namespace{base: path.Clean(cfg.Root + cfg.ClusterID)}, subs: map[*subscriber]struct{}{},
 		done: make(chan struct{})}
+	c.workers = newWorkers(c.done)
 	c.log = cfg.Logger.With("component", "zksecure/client", "namespace", c.ns.base)
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectionTimeout)
 	defer cancel()

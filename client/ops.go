@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-
-	"github.com/zksecure/zksecure/internal/ctxcall"
 )
 
 // Whether a request is retried on connection loss: reads are, writes are not (a write may have
@@ -21,14 +19,12 @@ const (
 
 // do runs f(full), honouring ctx: when ctx ends first, do returns ctx's error and f finishes in the
 // background; its results travel only through the channel, so nothing is shared with the caller.
-// Reads (retry true) are retried on connection loss. f is go-zookeeper's call itself, and full its
-// path, rather than a closure around them: the goroutine that runs it starts with a small stack,
-// and one more frame above go-zookeeper's request path made the stack grow (a copy) on every call —
-// 3-6 µs a call on this project's loaded 2-core machine, 5-10% of a get.
+// Reads (retry true) are retried on connection loss. f runs on one of the client's workers (see
+// call).
 func do[T any](c *Client, ctx context.Context, retry bool, f func(full string) (T, error), full string) (T, error) {
 	attempts := 0
 	for {
-		v, err := ctxcall.ValueOf(ctx, f, full)
+		v, err := call(c, ctx, f, full)
 		if err == nil || !retry || !retriable(err) || c.cfg.MaxRetryAttempts < 0 || attempts >= c.cfg.MaxRetryAttempts {
 			return v, c.wrap(err)
 		}
@@ -42,6 +38,35 @@ func do[T any](c *Client, ctx context.Context, retry bool, f func(full string) (
 		case <-c.done:
 			return v, c.wrap(zk.ErrClosing)
 		}
+	}
+}
+
+// call runs f(full) under ctx as ctxcall.ValueOf does, but on one of the client's workers rather
+// than on a goroutine of its own: a new goroutine's small first stack grew (a copy) on every call
+// through go-zookeeper's deep request path — 3-6 µs a call on this project's loaded 2-core machine,
+// 5-10% of a get — where a worker's grows once.
+func call[T any](c *Client, ctx context.Context, f func(string) (T, error), full string) (T, error) {
+	if ctx.Done() == nil {
+		return f(full)
+	}
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	c.workers.run(func() {
+		v, err := f(full)
+		done <- result{v, err}
+	})
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
 	}
 }
 

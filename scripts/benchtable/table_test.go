@@ -37,7 +37,7 @@ func TestTable(t *testing.T) {
 		"| full zk-secure-check: peak resident set (MiB) | 17.5 (2 runs) | — | — | ≤ 20 MiB |",
 		"| resign → new leader, 5 contenders, SASL (p50 ms) | 0.80 | 1.60 (Curator) | 0.50 zksecure ÷ Curator (0.50) | ≤ 0.5× |",
 		"| connect to a usable session, plaintext (p50 ms) | — | — | — | — |",
-		"| connect to a usable session, Kerberos SASL (p50 ms) | — | — (Java client, warm JVM: not run) | — | ≥ 3× |",
+		"| connect to a usable session, Kerberos SASL (p50 ms) | — | — (the Java client's own connect, timed in a warm JVM (auth/sasl): not run) | — | ≥ 3× |",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("missing row\n%s\nin\n%s", want, out)
