@@ -133,8 +133,17 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 	if c.nsReady {
 		return nil
 	}
+	has := func(p string) (bool, error) { ok, _, err := c.conn.Exists(p); return ok, err }
+	// The namespace itself first: once it exists (every session but the first one's), one round trip
+	// is all this costs.
+	if ok, err := do(c, ctx, read, has, c.ns.base); err != nil {
+		return fmt.Errorf("client: checking the HA path %s: %w", c.ns.base, err)
+	} else if ok {
+		c.nsReady = true
+		return nil
+	}
 	for _, p := range c.ns.chain() {
-		exists, err := do(c, ctx, read, func(p string) (bool, error) { ok, _, err := c.conn.Exists(p); return ok, err }, p)
+		exists, err := do(c, ctx, read, has, p)
 		if err != nil {
 			return fmt.Errorf("client: checking the HA path %s: %w", p, err)
 		}

@@ -66,6 +66,7 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 	}
 	t := c.cfg.Transport
 	reports := make([]MemberReport, len(c.cfg.Members))
+	gen := c.tls.Generation()
 	var wg sync.WaitGroup
 	for i, m := range c.cfg.Members {
 		wg.Add(1)
@@ -75,8 +76,19 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 				reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version}
 				return
 			}
+			k := factKey{tls: c.tls, gen: gen, member: m}
+			if f, ok := recallFact(k); ok { // probed by an earlier Connect: is it reachable now?
+				reports[i] = MemberReport{Member: m, Err: reach(ctx, m)}
+				if reports[i].Err == nil {
+					reports[i].Mode, reports[i].Version = f.mode, f.version
+				}
+				return
+			}
 			d, err := version.Detect(ctx, m, c.tls)
 			reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version, Err: err}
+			if err == nil && d.Mode == version.TLS {
+				rememberFact(k, fact{mode: d.Mode, version: d.Version})
+			}
 		}()
 	}
 	wg.Wait()
@@ -138,6 +150,7 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 			// Accepted but silent (frozen, overloaded): transient, like an unreachable member.
 			c.log.Debug("member did not complete the TLS handshake in time; trying the next one", "member", address, "error", err.Error())
 		default:
+			forgetFacts(c.tls, address) // probe it again on the next Connect
 			c.log.Warn("member refused: the TLS handshake failed and zksecure never uses plaintext when TLS is configured; the session uses the other members",
 				"member", address, "error", err.Error())
 		}
