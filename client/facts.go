@@ -16,8 +16,10 @@ import (
 // What a probe finds about a member that answered fully — it speaks TLS with this TLS client, and
 // its version — does not change while the member runs, so it is kept per process, by TLS client,
 // the generation of its files (zktls.Client.Generation: a reloaded certificate or trust store is
-// probed again) and member. Whether the member can be reached is never taken from here: Connect
-// dials it (TCP only) each time. A member whose TLS handshake later fails (another server on its
+// probed again) and member. Whether the member can be reached is never taken from here: the
+// session's dial finds out for the members it tries, and Client.Members opens a TCP connection to
+// each (not Connect: a ZooKeeper TLS port logs an error for a connection that closes without a
+// handshake). A member whose TLS handshake later fails (another server on its
 // port, a certificate the trust store no longer accepts) is forgotten, and probed again by the
 // next Connect.
 
@@ -70,6 +72,7 @@ func forgetFacts(cl *zktls.Client, member string) {
 
 // reach opens a TCP connection to member and closes it at once: whether the member can be
 // reached now, which a fact does not say. The error is version.Detect's for an unreachable member.
+// A ZooKeeper TLS port logs the connection as an unsuccessful handshake.
 func reach(ctx context.Context, member string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // version.Detect's bound
 	defer cancel()

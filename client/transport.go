@@ -51,7 +51,9 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return ErrTransport }
 
 // negotiateTransport probes every member when TLS is configured (beside the session's setup, see
-// Connect) and refuses what could never work.
+// Connect) and refuses what could never work. A member probed by an earlier Connect with this TLS
+// client is not probed again (see facts.go): the refusals need only what it speaks, and whether it
+// can be reached is checked when Members is called.
 //
 // TLS is configured whenever it probes, so the only possible outcome is TLS; the probe refuses early,
 // member by member, what could never work. The decision rests on the members that answer: one that
@@ -66,6 +68,7 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 	}
 	t := c.cfg.Transport
 	reports := make([]MemberReport, len(c.cfg.Members))
+	pending := make([]bool, len(c.cfg.Members))
 	gen := c.tls.Generation()
 	var wg sync.WaitGroup
 	for i, m := range c.cfg.Members {
@@ -77,11 +80,9 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 				return
 			}
 			k := factKey{tls: c.tls, gen: gen, member: m}
-			if f, ok := recallFact(k); ok { // probed by an earlier Connect: is it reachable now?
-				reports[i] = MemberReport{Member: m, Err: reach(ctx, m)}
-				if reports[i].Err == nil {
-					reports[i].Mode, reports[i].Version = f.mode, f.version
-				}
+			if f, ok := recallFact(k); ok { // probed by an earlier Connect (see Members)
+				reports[i] = MemberReport{Member: m, Mode: f.mode, Version: f.version}
+				pending[i] = true
 				return
 			}
 			d, err := version.Detect(ctx, m, c.tls)
@@ -92,7 +93,7 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	c.reports = reports
+	c.reports, c.unchecked = reports, pending
 	var ok, plain, silent, failed int
 	for _, r := range reports {
 		switch {
@@ -156,4 +157,27 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 		}
 		return conn, err
 	}
+}
+
+// checkReachable fills in the reachability of the members whose report came from an earlier
+// Connect's probe: a TCP connection to each, bounded by ConnectionTimeout. It runs once, on the
+// first Members call rather than in Connect: a TCP connection that closes without a handshake is
+// logged as an error by a ZooKeeper server's TLS port, and nothing in Connect needs the answer.
+func (c *Client) checkReachable() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectionTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, pending := range c.unchecked {
+		if !pending {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := reach(ctx, c.reports[i].Member); err != nil {
+				c.reports[i] = MemberReport{Member: c.reports[i].Member, Err: err}
+			}
+		}()
+	}
+	wg.Wait()
 }
