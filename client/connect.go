@@ -203,4 +203,3 @@ func (c *Client) attemptFailed(member string, err error) {
 	c.attemptErr = fmt.Errorf("client: connecting to %s: %w", member, err)
 	c.mu.Unlock()
 }
-
