@@ -251,7 +251,8 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	cfg.ConnectionTimeout = 15 * time.Second
 	t0 := time.Now()
 	// The version check has probed the member with the run's TLS client: Connect does not again.
-	c, err := client.Connect(probed.With(cctx, m.det), cfg)
+	// The session asks whoAmI on its connection for the identity check (3.7+ members).
+	c, err := client.Connect(r.withWhoAmI(probed.With(cctx, m.det), &m.whoAmI), cfg)
 	if err != nil {
 		res := Result{Status: Fail}
 		res.Message, res.Fix = explain(err, "check the server log for the reason")
@@ -268,7 +269,7 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	}
 	took := time.Since(t0)
 	if reusable {
-		r.keep(m.addr, c)
+		r.keep(m.addr, kept{c, &m.whoAmI})
 	} else {
 		c.Close()
 	}

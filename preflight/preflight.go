@@ -155,7 +155,7 @@ type run struct {
 
 	mu       sync.Mutex
 	closers  []func()
-	sessions map[string]*client.Client // the sasl check's sessions, by member (keep)
+	sessions map[string]kept // the sasl check's sessions, by member (keep)
 	// versions are the members' versions where version passed (under mu), for whoAmI.
 	versions map[string]version.Version
 }
@@ -171,6 +171,7 @@ type member struct {
 	refused error
 	auth    *sasl.Authenticator // service-principal
 	spn     string              // service-principal: the service principal used
+	whoAmI  whoAmIAnswer        // sasl: what whoAmI said on the sasl check's session
 }
 
 // onClose registers f to run when Run returns (last registered, first run).
