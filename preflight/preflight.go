@@ -165,6 +165,9 @@ type member struct {
 	index int
 	addr  string // "host:port", normalized when valid
 	ip    net.IP // dns
+	// conn is the tcp check's connection, until the version check takes it (takeConn).
+	connMu sync.Mutex
+	conn   net.Conn
 	// det is what version detected (and the chain the member presented), set when version passed.
 	det version.Member
 	// refused is set by version when the servers refused the client certificate; tls-chain reports it.

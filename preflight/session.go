@@ -194,8 +194,14 @@ func dryRunElection(_ context.Context, r *run, _ *member) Result {
 		return res
 	}
 	t0 := time.Now()
-	l, err := e.Campaign(ctx, []byte("zk-secure-check"))
-	defer c.Delete(context.WithoutCancel(ctx), scratch, -1)
+	// Made here rather than by the campaign, whose first create would fail for want of it (one
+	// request less through the leader).
+	_, err = c.Create(ctx, scratch, nil, 0, nil)
+	var l *election.Leadership
+	if err == nil {
+		defer c.Delete(context.WithoutCancel(ctx), scratch, -1)
+		l, err = e.Campaign(ctx, []byte("zk-secure-check"))
+	}
 	if err != nil {
 		res.Status = Fail
 		res.Message = "campaign on a scratch latch failed: " + err.Error()
