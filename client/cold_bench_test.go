@@ -18,7 +18,8 @@ import (
 // ensemble. Each process logs in from the keytab itself. Go and Java runs alternate (which goes first
 // too). It shows what a Go program does not pay: the JVM's start, class loading and JAAS login.
 // Reported: p50-ms (ours), java-p50-ms and java/zksecure-p50, this run's ratio of the p50s. Run with
-// -benchtime 10x: every Java run costs about a second of CPU.
+// -benchtime 10x: every Java run costs about a second of CPU. With -v, one more Go run logs
+// client.Connect's phases with their timings.
 func BenchmarkColdConnect(b *testing.B) {
 	requireEnv(b)
 	ctx := context.Background()
@@ -87,6 +88,14 @@ func BenchmarkColdConnect(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			if testing.Verbose() { // where a cold Go process's time goes: client.Connect's phases
+				cmd := exec.CommandContext(ctx, bin, append(argv, "-debug")...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				t0 := time.Now()
+				err := cmd.Run()
+				b.Logf("coldconnect -debug (%v, %v, load %s):\n%s", time.Since(t0), err, testenv.LoadAverage(), stderr.String())
+			}
 			b.ReportMetric(pct(ours, 0.5)/1000, "p50-ms")
 			b.ReportMetric(pct(java, 0.5)/1000, "java-p50-ms")
 			b.ReportMetric(pct(java, 0.5)/pct(ours, 0.5), "java/zksecure-p50")

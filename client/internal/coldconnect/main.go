@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -24,17 +25,22 @@ func main() {
 	principal := flag.String("principal", "", "Kerberos principal: SASL when set")
 	keytab := flag.String("keytab", "", "keytab of -principal")
 	krb5 := flag.String("krb5conf", "", "krb5.conf")
+	debug := flag.Bool("debug", false, "log client.Connect's phases and their timings on stderr")
 	flag.Parse()
-	if err := run(*members, *ca, *cert, *principal, *keytab, *krb5); err != nil {
+	log := slog.New(slog.DiscardHandler)
+	if *debug {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if err := run(log, *members, *ca, *cert, *principal, *keytab, *krb5); err != nil {
 		fmt.Fprintln(os.Stderr, "coldconnect:", err)
 		os.Exit(1)
 	}
 }
 
-func run(members, ca, cert, principal, keytab, krb5 string) error {
+func run(log *slog.Logger, members, ca, cert, principal, keytab, krb5 string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := client.Config{Members: strings.Split(members, ","), SessionTimeout: 10 * time.Second}
+	cfg := client.Config{Members: strings.Split(members, ","), SessionTimeout: 10 * time.Second, Logger: log}
 	if ca != "" {
 		cfg.TLS = &zktls.Config{CAFile: ca, CertFile: cert}
 	} else {
