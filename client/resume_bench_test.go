@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ import (
 // default: the handshake resumes the session the probe or an earlier connection left) and without it
 // (internal/tlsresume: a full handshake), alternating in one session. Reported: p50 and p99 in ms of
 // each, resumed/full-p50 (this run's ratio of the p50s) and the share of handshakes that resumed in
-// each mode (1 and 0 when the comparison is what it says).
+// each mode (1 and 0 when the comparison is what it says); and where the time goes, from the
+// client's debug log: the p50 of the reconnection's TLS dial (TCP + handshake) and of its dial →
+// ConnectResponse (dial, ConnectRequest, SASL) in each mode, and of its SASL exchange.
 func BenchmarkReconnectResumption(b *testing.B) {
 	requireEnv(b)
 	ctx := context.Background()
@@ -53,13 +56,18 @@ func BenchmarkReconnectResumption(b *testing.B) {
 		}
 	}
 	member = next(client.Connected).Member
-	one := func(resume bool) (time.Duration, bool) {
+	// phases are the TLS dial (TCP + handshake) and SASL times of the reconnection, from the debug log.
+	// session is from the dial to the ConnectResponse (after SASL): the rest of the reconnection is
+	// noticing the cut, picking the next member, the event and the Exists.
+	type phases struct{ dial, sasl, session time.Duration }
+	one := func(resume bool) (time.Duration, bool, phases) {
 		tlsresume.Disabled.Store(!resume)
 		p := byAddr[member]
 		if p == nil {
 			b.Fatalf("session on %q, not one of the proxies %v", member, addrs)
 		}
 		before := logs.count("TLS handshake", "resumed=true")
+		from := logs.len()
 		t0 := time.Now()
 		p.Block()
 		ev := next(client.Reconnected)
@@ -72,22 +80,34 @@ func BenchmarkReconnectResumption(b *testing.B) {
 		d := time.Since(t0)
 		p.Unblock()
 		member = ev.Member
-		return d, logs.count("TLS handshake", "resumed=true") > before
+		var ph phases
+		for _, r := range logs.since(from) {
+			switch {
+			case strings.HasPrefix(r, "DEBUG dialed ") && strings.Contains(r, "layers=tcp+tls") && strings.Contains(r, "ok=true"):
+				ph.dial = took(r)
+			case strings.HasPrefix(r, "DEBUG authenticated ") && strings.Contains(r, "service_principal="):
+				ph.sasl = took(r)
+			case strings.HasPrefix(r, "DEBUG ConnectResponse in "):
+				ph.session = attrDuration(r, "since_dial")
+			}
+		}
+		return d, logs.count("TLS handshake", "resumed=true") > before, ph
 	}
 	for i := range 10 { // warm the servers' TLS and SASL paths, and fill the session cache
 		one(i%2 == 0)
 	}
-	var resumed, full []time.Duration
+	var resumed, full, resumedDial, fullDial, resumedSession, fullSession, saslTimes []time.Duration
 	var resumedHits, fullHits int
 	b.ResetTimer()
 	for i := range b.N {
 		for _, resume := range []bool{i%2 == 0, i%2 == 1} {
-			d, did := one(resume)
+			d, did, ph := one(resume)
+			saslTimes = append(saslTimes, ph.sasl)
 			if resume {
-				resumed = append(resumed, d)
+				resumed, resumedDial, resumedSession = append(resumed, d), append(resumedDial, ph.dial), append(resumedSession, ph.session)
 				resumedHits += btoi(did)
 			} else {
-				full = append(full, d)
+				full, fullDial, fullSession = append(full, d), append(fullDial, ph.dial), append(fullSession, ph.session)
 				fullHits += btoi(did)
 			}
 		}
@@ -98,6 +118,11 @@ func BenchmarkReconnectResumption(b *testing.B) {
 	b.ReportMetric(pct(full, 0.5)/1000, "full-p50-ms")
 	b.ReportMetric(pct(full, 0.99)/1000, "full-p99-ms")
 	b.ReportMetric(pct(resumed, 0.5)/pct(full, 0.5), "resumed/full-p50")
+	b.ReportMetric(pct(resumedDial, 0.5)/1000, "resumed-dial-p50-ms")
+	b.ReportMetric(pct(fullDial, 0.5)/1000, "full-dial-p50-ms")
+	b.ReportMetric(pct(resumedSession, 0.5)/1000, "resumed-session-p50-ms")
+	b.ReportMetric(pct(fullSession, 0.5)/1000, "full-session-p50-ms")
+	b.ReportMetric(pct(saslTimes, 0.5)/1000, "sasl-p50-ms")
 	b.ReportMetric(float64(resumedHits)/float64(len(resumed)), "resumed-share")
 	b.ReportMetric(float64(fullHits)/float64(len(full)), "full-resumed-share")
 }
@@ -107,6 +132,33 @@ func btoi(v bool) int {
 		return 1
 	}
 	return 0
+}
+
+// took is the duration of a record's took= attribute (0 without one).
+func took(r string) time.Duration { return attrDuration(r, "took") }
+
+// attrDuration is the duration of a record's key= attribute (0 without one).
+func attrDuration(r, key string) time.Duration {
+	_, v, ok := strings.Cut(r, " "+key+"=")
+	if !ok {
+		return 0
+	}
+	v, _, _ = strings.Cut(v, " ")
+	d, _ := time.ParseDuration(v)
+	return d
+}
+
+func (h logRecords) len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(*h.records)
+}
+
+// since returns the records from the i-th on.
+func (h logRecords) since(i int) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone((*h.records)[i:])
 }
 
 // count is how many records contain every sub.
