@@ -4,7 +4,9 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,7 +19,8 @@ import (
 // with SASL, exists("/"), close), for plaintext, Kerberos SASL and TLS + SASL against the warm
 // ensemble. Each process logs in from the keytab itself. Go and Java runs alternate (which goes first
 // too). It shows what a Go program does not pay: the JVM's start, class loading and JAAS login.
-// Reported: p50-ms (ours), java-p50-ms and java/zksecure-p50, this run's ratio of the p50s. Run with
+// Reported: p50-ms (ours), java-p50-ms and java/zksecure-p50, this run's ratio of the p50s, and the
+// median peak resident set of each process (maxrss-MiB, java-maxrss-MiB). Run with
 // -benchtime 10x: every Java run costs about a second of CPU. With -v, one more Go run logs
 // client.Connect's phases with their timings.
 func BenchmarkColdConnect(b *testing.B) {
@@ -46,6 +49,7 @@ func BenchmarkColdConnect(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			argv := append([]string{"-members", bc.servers}, bc.args...)
+			var goRSS, javaRSS []float64 // MiB
 			goOne := func() time.Duration {
 				cmd := exec.CommandContext(ctx, bin, argv...)
 				var stderr strings.Builder
@@ -56,6 +60,9 @@ func BenchmarkColdConnect(b *testing.B) {
 				if err != nil {
 					b.Fatalf("coldconnect: %v: %s", err, stderr.String())
 				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					goRSS = append(goRSS, float64(ru.Maxrss)/1024)
+				}
 				return d
 			}
 			opts := bc.java
@@ -65,16 +72,18 @@ func BenchmarkColdConnect(b *testing.B) {
 				b.Fatal(err)
 			}
 			javaOne := func() time.Duration {
-				d, err := j.Run(ctx, "connect "+bc.servers+" 10000 "+bc.javaSASL+" exists")
+				run, err := j.Run(ctx, "connect "+bc.servers+" 10000 "+bc.javaSASL+" exists")
 				if err != nil {
 					b.Fatal(err)
 				}
-				return d
+				javaRSS = append(javaRSS, float64(run.MaxRSS)/(1<<20))
+				return run.Wall
 			}
 			for range 2 { // the page cache, the servers' JIT
 				goOne()
 				javaOne()
 			}
+			goRSS, javaRSS = goRSS[:0], javaRSS[:0]
 			ours := make([]time.Duration, 0, b.N)
 			java := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
@@ -99,6 +108,10 @@ func BenchmarkColdConnect(b *testing.B) {
 			b.ReportMetric(pct(ours, 0.5)/1000, "p50-ms")
 			b.ReportMetric(pct(java, 0.5)/1000, "java-p50-ms")
 			b.ReportMetric(pct(java, 0.5)/pct(ours, 0.5), "java/zksecure-p50")
+			slices.Sort(goRSS)
+			slices.Sort(javaRSS)
+			b.ReportMetric(goRSS[len(goRSS)/2], "maxrss-MiB")
+			b.ReportMetric(javaRSS[len(javaRSS)/2], "java-maxrss-MiB")
 		})
 	}
 }

@@ -45,10 +45,16 @@ func PrepareJavaOnce(ctx context.Context, opts JavaClientOptions) (*JavaOnce, er
 	return j, nil
 }
 
+// JavaRun is what one cold Java client process cost.
+type JavaRun struct {
+	Wall   time.Duration // from exec to exit
+	MaxRSS int64         // peak resident set, bytes (getrusage)
+}
+
 // Run starts a new JVM that runs commands (ZkPeer's, e.g. "connect <servers> 10000 sasl",
-// "exists /") then quits, and returns the wall time from exec to exit. Every command must answer
-// ok; otherwise the error carries the answer and the end of the client's log.
-func (j *JavaOnce) Run(ctx context.Context, commands ...string) (time.Duration, error) {
+// "exists /") then quits, and returns the wall time from exec to exit and its peak resident set.
+// Every command must answer ok; otherwise the error carries the answer and the end of the log.
+func (j *JavaOnce) Run(ctx context.Context, commands ...string) (JavaRun, error) {
 	cmd := exec.CommandContext(ctx, j.argv[0], j.argv[1:]...)
 	cmd.Dir = j.dir
 	cmd.Stdin = strings.NewReader(strings.Join(append(commands, "quit"), "\n") + "\n")
@@ -59,11 +65,11 @@ func (j *JavaOnce) Run(ctx context.Context, commands ...string) (time.Duration, 
 	err := cmd.Run()
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("testenv: cold java client: %w\n%s%s\n%s", err, out.String(), errOut.String(), tailFile(j.logPath, 20))
+		return JavaRun{}, fmt.Errorf("testenv: cold java client: %w\n%s%s\n%s", err, out.String(), errOut.String(), tailFile(j.logPath, 20))
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != len(commands)+1 {
-		return 0, fmt.Errorf("testenv: cold java client: %d answers to %d commands: %q\n%s", len(lines), len(commands)+1, out.String(), tailFile(j.logPath, 20))
+		return JavaRun{}, fmt.Errorf("testenv: cold java client: %d answers to %d commands: %q\n%s", len(lines), len(commands)+1, out.String(), tailFile(j.logPath, 20))
 	}
 	for i, l := range lines {
 		if !strings.HasPrefix(l, "ok ") {
@@ -71,10 +77,14 @@ func (j *JavaOnce) Run(ctx context.Context, commands ...string) (time.Duration, 
 			if i < len(commands) {
 				what = commands[i]
 			}
-			return 0, fmt.Errorf("testenv: cold java client: %q answered %q\n%s", what, l, tailFile(j.logPath, 20))
+			return JavaRun{}, fmt.Errorf("testenv: cold java client: %q answered %q\n%s", what, l, tailFile(j.logPath, 20))
 		}
 	}
-	return elapsed, nil
+	run := JavaRun{Wall: elapsed}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		run.MaxRSS = ru.Maxrss * 1024 // KiB on Linux
+	}
+	return run, nil
 }
 
 // LogPath is the cold clients' log (log4j, appended by every run).

@@ -60,6 +60,8 @@ var table = []row{
 	{figure: "cold process: connect, Exists, Close, exec → exit, TLS + SASL (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "p50-ms"},
 		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-p50-ms"}, otherName: javaCold,
 		ratioOf: metric{"client", "BenchmarkColdConnect/tls-sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process, TLS + SASL: peak resident set (MiB)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "maxrss-MiB"},
+		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-maxrss-MiB"}, otherName: javaCold, ratioName: "Java ÷ zksecure"},
 	{figure: "member lost → TLS + SASL session re-authenticated and usable, TLS session resumed (p50 ms)", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-p50-ms"},
 		other: metric{"client", "BenchmarkReconnectResumption", "full-p50-ms"}, otherName: "full handshake, no session cache",
 		ratioOf: metric{"client", "BenchmarkReconnectResumption", "resumed/full-p50"}, ratioName: "resumed ÷ full"},
