@@ -234,6 +234,7 @@ func BenchmarkConnect(b *testing.B) {
 				b.ReportMetric(pct(java, 0.99)/1000, "java-p99-ms")
 				b.ReportMetric(pct(java, 0.5)/pct(ours, 0.5), "java/zksecure-p50")
 			}
+			b.Logf("load %s", testenv.LoadAverage())
 		})
 	}
 }

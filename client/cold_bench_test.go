@@ -112,6 +112,7 @@ func BenchmarkColdConnect(b *testing.B) {
 			slices.Sort(javaRSS)
 			b.ReportMetric(goRSS[len(goRSS)/2], "maxrss-MiB")
 			b.ReportMetric(javaRSS[len(javaRSS)/2], "java-maxrss-MiB")
+			b.Logf("load %s", testenv.LoadAverage())
 		})
 	}
 }

@@ -125,6 +125,7 @@ func BenchmarkReconnectResumption(b *testing.B) {
 	b.ReportMetric(pct(saslTimes, 0.5)/1000, "sasl-p50-ms")
 	b.ReportMetric(float64(resumedHits)/float64(len(resumed)), "resumed-share")
 	b.ReportMetric(float64(fullHits)/float64(len(full)), "full-resumed-share")
+	b.Logf("load %s", testenv.LoadAverage())
 }
 
 func btoi(v bool) int {
