@@ -25,7 +25,8 @@ import (
 // CPU time (user + system, p50), and the CPU time the three servers spent during a check (p50).
 // With ZK_SECURE_CHECK_BENCH_DEBUG=FILE one more run's debug log (each check's and phase's timing)
 // is written to FILE. With ZK_SECURE_CHECK_BENCH_BASELINE=BINARY that binary (an earlier build)
-// runs in the same loop too, and baseline ÷ check is reported: a before/after comparison that holds
+// runs in the same loop too, and baseline ÷ check is reported (of the p50s, and the median of each
+// loop's pair), with the servers' CPU during the baseline's runs: a before/after comparison that holds
 // on a loaded machine. The server-side operations of one more run, counted in the servers' logs
 // (srv-*: TLS connections, srvr commands, sessions, SASL logins, closes), are reported last.
 func BenchmarkFullCheck(b *testing.B) {
@@ -56,13 +57,15 @@ func BenchmarkFullCheck(b *testing.B) {
 		return sum
 	}
 	baseline := os.Getenv("ZK_SECURE_CHECK_BENCH_BASELINE")
-	var baseRuns []time.Duration
+	var baseRuns, baseSrvCPUs []time.Duration
 	baseOnce := func() {
+		s0 := serversCPU()
 		t0 := time.Now()
 		if out, err := exec.CommandContext(ctx, baseline, args...).CombinedOutput(); err != nil {
 			b.Fatalf("baseline check failed: %v\n%s", err, out)
 		}
 		baseRuns = append(baseRuns, time.Since(t0))
+		baseSrvCPUs = append(baseSrvCPUs, serversCPU()-s0)
 	}
 	checkOnce := func(withDebug bool) (time.Duration, int64) {
 		a := args
@@ -138,6 +141,13 @@ func BenchmarkFullCheck(b *testing.B) {
 	if baseline != "" {
 		b.ReportMetric(float64(med(baseRuns).Microseconds())/1000, "baseline-p50-ms")
 		b.ReportMetric(med(baseRuns).Seconds()/med(checks).Seconds(), "baseline/check")
+		b.ReportMetric(float64(med(baseSrvCPUs).Microseconds())/1000, "baseline-servers-cpu-ms")
+		ratios := make([]float64, len(baseRuns))
+		for i := range baseRuns {
+			ratios[i] = baseRuns[i].Seconds() / checks[i].Seconds()
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], "baseline/check-pairs") // the median of each loop's pair
 		b.Logf("baseline %s: %v per run", baseline, rounded(baseRuns))
 	}
 	// One more run, its server-side operations counted in the servers' logs.
