@@ -37,6 +37,7 @@ func tcp(ctx context.Context, r *run, m *member) Result {
 func detectVersion(ctx context.Context, r *run, m *member) Result {
 	var hs version.Handshaker
 	if r.useTLS {
+		<-r.tlsReady
 		if r.tls == nil {
 			m.closeConn()
 			return Result{Status: Fail, Message: "TLS configuration could not be loaded: " + r.tlsErr.Error(),

@@ -131,12 +131,14 @@ type run struct {
 	cfg     client.Config // opts.Client with its defaults
 	members []string      // cfg.Members, normalized when valid
 	useTLS  bool
-	tls     *zktls.Client
-	tlsErr  error // why tls is nil when TLS is wanted
-	sasl    bool
-	creds   credentials // the run's one Kerberos login (session.go)
-	log     *slog.Logger
-	runner  *runner
+	// tls and tlsErr are set when tlsReady is closed (the version check waits for it).
+	tlsReady chan struct{}
+	tls      *zktls.Client
+	tlsErr   error // why tls is nil when TLS is wanted
+	sasl     bool
+	creds    credentials // the run's one Kerberos login (session.go)
+	log      *slog.Logger
+	runner   *runner
 	// passing is set by the runner before a check that is not per member runs: the members that
 	// passed that check's per-member needs (every member when it has none).
 	passing []string
@@ -198,21 +200,28 @@ func Run(ctx context.Context, opts Options) *Report {
 		} // an invalid member is reported by config-lint, and fails dns/tcp as written
 		r.members = append(r.members, m)
 	}
-	if r.useTLS {
-		tc := zktls.Config{}
-		if r.cfg.TLS != nil {
-			tc = *r.cfg.TLS
-		}
-		tc.Logger = r.log
-		t0 := time.Now()
-		r.tls, r.tlsErr = tc.Load() // reported by the version check
-		r.log.Debug("TLS files loaded", "took", time.Since(t0))
-	}
 	defer func() {
 		for i := len(r.closers) - 1; i >= 0; i-- {
 			r.closers[i]()
 		}
 	}()
+	if r.useTLS {
+		// Loaded beside the first checks (an encrypted key's PBKDF2 takes milliseconds): the
+		// version check waits for it, and every check that reads r.tls comes after a version check.
+		tc := zktls.Config{}
+		if r.cfg.TLS != nil {
+			tc = *r.cfg.TLS
+		}
+		tc.Logger = r.log
+		r.tlsReady = make(chan struct{})
+		r.onClose(func() { <-r.tlsReady }) // runs last
+		go func() {
+			defer close(r.tlsReady)
+			t0 := time.Now()
+			r.tls, r.tlsErr = tc.Load() // reported by the version check
+			r.log.Debug("TLS files loaded", "took", time.Since(t0))
+		}()
+	}
 	rep := &Report{Header: r.header()}
 	t0 := time.Now()
 	for _, res := range r.execute(ctx, table) {
