@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,19 +212,3 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// count returns how many records contain every one of sub.
-func (h logRecords) count(sub ...string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-next:
-	for _, r := range *h.records {
-		for _, s := range sub {
-			if !strings.Contains(r, s) {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
-}
