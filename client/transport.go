@@ -75,11 +75,14 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			k := factKey{tls: c.tls, gen: gen, member: m}
 			if d, ok := probed.Lookup(ctx, m); ok { // probed by the caller, with this TLS client
 				reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version}
+				if d.Mode == version.TLS {
+					rememberFact(k, fact{mode: d.Mode, version: d.Version})
+				}
 				return
 			}
-			k := factKey{tls: c.tls, gen: gen, member: m}
 			if f, ok := recallFact(k); ok { // probed by an earlier Connect (see Members)
 				reports[i] = MemberReport{Member: m, Mode: f.mode, Version: f.version}
 				pending[i] = true
