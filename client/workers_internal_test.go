@@ -19,11 +19,11 @@ func TestWorkersRunEveryCallAndEndWithTheClient(t *testing.T) {
 	started.Add(inFlight)
 	finished.Add(inFlight)
 	for range inFlight {
-		w.run(func() {
+		w.run(testJob(func() {
 			started.Done()
 			<-release
 			finished.Done()
-		})
+		}))
 	}
 	started.Wait() // all of them at once: none waits for a worker
 	close(release)
@@ -32,9 +32,9 @@ func TestWorkersRunEveryCallAndEndWithTheClient(t *testing.T) {
 		t.Fatalf("%d workers, want at most %d", n, maxWorkers)
 	}
 	for range 100 { // sequential calls reuse the idle workers
-		ran := make(chan struct{})
-		w.run(func() { close(ran) })
-		<-ran
+		j := testJob(func() {})
+		w.run(j)
+		<-j.done
 	}
 	if n := w.n.Load(); n > maxWorkers {
 		t.Fatalf("%d workers after sequential calls, want at most %d", n, maxWorkers)
@@ -43,4 +43,9 @@ func TestWorkersRunEveryCallAndEndWithTheClient(t *testing.T) {
 	if err := goleak.Find(ignore); err != nil {
 		t.Fatalf("workers left after the client closed: %v", err)
 	}
+}
+
+// testJob is a job whose call is f.
+func testJob(f func()) *job {
+	return &job{call: func(*job) { f() }, done: make(chan struct{}, 1)}
 }
