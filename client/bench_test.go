@@ -3,6 +3,8 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/zksecure/zksecure/auth/sasl"
 	"github.com/zksecure/zksecure/client"
 	"github.com/zksecure/zksecure/internal/hostprovider"
+	"github.com/zksecure/zksecure/testenv"
 )
 
 // BenchmarkWrapperOverhead compares get, set and create through client (namespaced, with a context
@@ -121,6 +124,7 @@ func BenchmarkWrapperOverhead(b *testing.B) {
 			b.ReportMetric(pct(u, 0.99), "raw-p99-µs")
 			b.ReportMetric(ratios[len(ratios)/2], "client/raw-throughput")
 			b.ReportMetric(bgRatios[len(bgRatios)/2], "client-no-deadline/raw-throughput")
+			b.Logf("load %s", testenv.LoadAverage())
 		})
 	}
 }
@@ -135,7 +139,14 @@ func pct(d []time.Duration, p float64) float64 {
 // Connect, then one Exists (the session is usable), sequential, against the warm 3-member ensemble,
 // for plaintext, Kerberos SASL, TLS (client certificate) and TLS + SASL; and TLS + SASL with ready
 // credentials (Config.Authenticator and Config.TLSClient, whose session cache lets the handshakes
-// resume). Close is not timed. Reported: p50 and p99 in ms. Run with -benchtime 30x or more.
+// resume). Close is not timed. Reported: p50 and p99 in ms.
+//
+// The first four modes time the Java ZooKeeper 3.8 client in the same run, alternating with ours
+// sample by sample (which goes first alternates too, so both see the same machine): a fresh
+// new ZooKeeper() each time — each session doing its own full keytab login, Java's default — until
+// the session is connected, SaslAuthenticated with SASL, and has answered one exists("/"), timed
+// inside the warm JVM (java-p50-ms, java-p99-ms) and java/zksecure-p50, this run's ratio of the
+// p50s. Run with -benchtime 30x or more.
 func BenchmarkConnect(b *testing.B) {
 	requireEnv(b)
 	ctx := context.Background()
@@ -149,28 +160,35 @@ func BenchmarkConnect(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	jaas := javaJAAS(b, krb.Login.Keytab)
+	javaTLS := &testenv.JavaTLS{KeyStore: pki.Client.KeystorePEM, TrustStore: pki.CAFile}
 	for _, bc := range []struct {
 		name string
 		cfg  func() client.Config
+		// java is the Java client's configuration for the same mode (nil: none), javaServers its
+		// connect string and javaSASL whether it waits for SaslAuthenticated.
+		java        *testenv.JavaClientOptions
+		javaServers string
+		javaSASL    bool
 	}{
 		{"plaintext", func() client.Config {
 			return client.Config{Members: members(ens.PlainConnectString()), Transport: client.TransportPlaintext}
-		}},
+		}, &testenv.JavaClientOptions{}, ens.PlainConnectString(), false},
 		{"sasl", func() client.Config {
 			return client.Config{Members: members(ens.PlainConnectString()), SASL: client.SASLKerberos, Kerberos: krb}
-		}},
+		}, &testenv.JavaClientOptions{JAASFile: jaas, Krb5Conf: kdc.Krb5Conf}, ens.PlainConnectString(), true},
 		{"tls", func() client.Config {
 			return client.Config{Members: members(ens.SecureConnectString()), TLS: tlsWith(pki.Client)}
-		}},
+		}, &testenv.JavaClientOptions{TLS: javaTLS}, ens.SecureConnectString(), false},
 		{"tls-sasl", func() client.Config {
 			return client.Config{Members: members(ens.SecureConnectString()), TLS: tlsWith(pki.Client), SASL: client.SASLKerberos, Kerberos: krb}
-		}},
+		}, &testenv.JavaClientOptions{JAASFile: jaas, Krb5Conf: kdc.Krb5Conf, TLS: javaTLS}, ens.SecureConnectString(), true},
 		{"tls-sasl-ready", func() client.Config {
 			return client.Config{Members: members(ens.SecureConnectString()), TLSClient: tc, Authenticator: root}
-		}},
+		}, nil, "", false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			one := func() (time.Duration, *client.Client) {
+			goOne := func() time.Duration {
 				t0 := time.Now()
 				cfg := bc.cfg()
 				cfg.SessionTimeout = 10 * time.Second
@@ -181,24 +199,66 @@ func BenchmarkConnect(b *testing.B) {
 				if _, _, err := c.Exists(ctx, "/"); err != nil {
 					b.Fatal(err)
 				}
-				return time.Since(t0), c
-			}
-			for range 20 { // warm the servers (the JIT of their TLS and SASL paths) and this process
-				_, c := one()
+				d := time.Since(t0)
 				c.Close()
+				return d
 			}
-			samples := make([]time.Duration, 0, b.N)
+			var javaOne func() time.Duration
+			if bc.java != nil {
+				opts := *bc.java
+				opts.Dir = b.TempDir()
+				j := testenv.NewJavaClient(b, opts)
+				defer j.Do(ctx, "close")
+				javaOne = func() time.Duration {
+					d, err := j.ConnectUsable(ctx, bc.javaServers, 10*time.Second, bc.javaSASL) // timed inside the JVM
+					if err != nil {
+						b.Fatal(err)
+					}
+					return d
+				}
+			}
+			for range 30 { // warm the servers (the JIT of their TLS and SASL paths), this process and the JVM
+				goOne()
+				if javaOne != nil {
+					javaOne()
+				}
+			}
+			ours := make([]time.Duration, 0, b.N)
+			var java []time.Duration
 			b.ResetTimer()
-			for range b.N {
-				d, c := one()
-				b.StopTimer()
-				samples = append(samples, d)
-				c.Close()
-				b.StartTimer()
+			for i := range b.N {
+				if javaOne != nil && i%2 == 1 {
+					b.StopTimer()
+					java = append(java, javaOne())
+					b.StartTimer()
+				}
+				ours = append(ours, goOne())
+				if javaOne != nil && i%2 == 0 {
+					b.StopTimer()
+					java = append(java, javaOne())
+					b.StartTimer()
+				}
 			}
 			b.StopTimer()
-			b.ReportMetric(pct(samples, 0.5)/1000, "p50-ms")
-			b.ReportMetric(pct(samples, 0.99)/1000, "p99-ms")
+			b.ReportMetric(pct(ours, 0.5)/1000, "p50-ms")
+			b.ReportMetric(pct(ours, 0.99)/1000, "p99-ms")
+			if len(java) > 0 {
+				b.ReportMetric(pct(java, 0.5)/1000, "java-p50-ms")
+				b.ReportMetric(pct(java, 0.99)/1000, "java-p99-ms")
+				b.ReportMetric(pct(java, 0.5)/pct(ours, 0.5), "java/zksecure-p50")
+			}
+			b.Logf("load %s", testenv.LoadAverage())
 		})
 	}
+}
+
+// javaJAAS writes a JAAS configuration whose "Client" section logs the client principal in from
+// keytab (no ticket cache: every Java session does its own login).
+func javaJAAS(b *testing.B, keytab string) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "jaas.conf")
+	if err := os.WriteFile(p, []byte(testenv.JAASSection("Client", keytab, kdc.Principal("client"))), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,17 +72,4 @@ func TestReadDuringConnectionLossSucceedsAfterReconnection(t *testing.T) {
 	if r := <-kept; r.err != nil || !bytes.Equal(r.data, want) {
 		t.Errorf("read started during the loss: %q, %v; want %q", r.data, r.err, want)
 	}
-}
-
-// count returns how many records contain sub.
-func (h logRecords) count(sub string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, r := range *h.records {
-		if strings.Contains(r, sub) {
-			n++
-		}
-	}
-	return n
 }

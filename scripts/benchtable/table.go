@@ -25,17 +25,50 @@ type row struct {
 	goal      string
 }
 
+// javaWarm and javaCold say how the Java client is timed in the connect rows.
+const (
+	javaWarm = "Java 3.8 client, fresh ZooKeeper + own keytab login, timed in a warm JVM"
+	javaCold = "a cold java process, Java 3.8 client"
+)
+
 // table is the summary, figure by figure (issue 14's goals and the README's performance table).
 var table = []row{
-	{figure: "connect to a usable session, plaintext (p50 ms)", ours: metric{"client", "BenchmarkConnect/plaintext", "p50-ms"}},
+	{figure: "connect to a usable session, plaintext (p50 ms)", ours: metric{"client", "BenchmarkConnect/plaintext", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/plaintext", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/plaintext", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
 	{figure: "connect to a usable session, Kerberos SASL (p50 ms)", ours: metric{"client", "BenchmarkConnect/sasl", "p50-ms"},
-		other: metric{"auth/sasl", "BenchmarkConnect/java-sasl", "p50-ms"}, otherName: "the Java client's own connect, timed in a warm JVM (auth/sasl)", ratioName: "Java ÷ zksecure", goal: "≥ 3×"},
-	{figure: "connect to a usable session, TLS (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls", "p50-ms"}},
+		other: metric{"client", "BenchmarkConnect/sasl", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure", goal: "≥ 3×"},
+	{figure: "connect to a usable session, TLS (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/tls", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/tls", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "connect to a usable session, TLS + SASL, vs the Java client (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/tls-sasl", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/tls-sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure", goal: "≥ 4×"},
 	{figure: "connect to a usable session, TLS + SASL (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl", "p50-ms"},
 		other: metric{"client", "BenchmarkConnect/sasl", "p50-ms"}, otherName: "SASL without TLS", goal: "≤ SASL + 6 ms"},
 	{figure: "connect, TLS + SASL with ready credentials (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl-ready", "p50-ms"}},
 	{figure: "SASL session, inner path with a cached ticket (p50 ms)", ours: metric{"auth/sasl", "BenchmarkConnect/sasl", "p50-ms"},
 		other: metric{"auth/sasl", "BenchmarkConnect/plain", "p50-ms"}, otherName: "plain session", goal: "≤ plain + 2 ms"},
+
+	{figure: "cold process: connect, Exists, Close, exec → exit, plaintext (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/plaintext", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/plaintext", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/plaintext", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process: connect, Exists, Close, exec → exit, Kerberos SASL (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/sasl", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process: connect, Exists, Close, exec → exit, TLS + SASL (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/tls-sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process, TLS + SASL: peak resident set (MiB)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "maxrss-MiB"},
+		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-maxrss-MiB"}, otherName: javaCold, ratioName: "Java ÷ zksecure"},
+	{figure: "member lost → TLS + SASL session re-authenticated and usable, TLS session resumed (p50 ms)", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-p50-ms"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-p50-ms"}, otherName: "full handshake, no session cache",
+		ratioOf: metric{"client", "BenchmarkReconnectResumption", "resumed/full-p50"}, ratioName: "resumed ÷ full"},
+	{figure: "member lost → reconnected: the TLS dial (TCP + handshake), resumed (p50 ms)", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-dial-p50-ms"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-dial-p50-ms"}, otherName: "full handshake", ratioName: "resumed ÷ full", inverse: true},
+	{figure: "member lost → reconnected: share of handshakes resumed", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-share"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-resumed-share"}, otherName: "without the session cache", goal: "1 (0 without)"},
 
 	{figure: "reconnect storm, SASL: every affected session usable again (p100 ms)", ours: metric{"hatest", "BenchmarkReconnectStorm/sasl", "zksecure-p100-ms"},
 		other: metric{"hatest", "BenchmarkReconnectStorm/sasl", "java-p100-ms"}, otherName: "Java client",
