@@ -118,6 +118,12 @@ var table = []row{
 	{figure: "create: client ÷ raw go-zookeeper throughput", ours: metric{"client", "BenchmarkWrapperOverhead/create", "client-p50-µs"},
 		other: metric{"client", "BenchmarkWrapperOverhead/create", "raw-p50-µs"}, otherName: "raw go-zookeeper (p50 µs)",
 		ratioOf: metric{"client", "BenchmarkWrapperOverhead/create", "client/raw-throughput"}, ratioName: "client ÷ raw", goal: "≥ 0.97"},
+	{figure: "get: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/get", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
+	{figure: "set: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/set", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
+	{figure: "create: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/create", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
 
 	{figure: "resign → new leader, 5 contenders, SASL (p50 ms)", ours: metric{"election", "BenchmarkResignToNewLeader/go", "p50-ms"},
 		other: metric{"election", "BenchmarkResignToNewLeader/curator", "p50-ms"}, otherName: "Curator",
