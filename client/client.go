@@ -1,8 +1,10 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +33,8 @@ type Client struct {
 	tls            *zktls.Client
 	useTLS         bool
 	reports        []MemberReport
-	unchecked      []bool // reports whose reachability Members checks (checkReachable)
-	reportsOnce    sync.Once
+	unchecked      []bool     // reports whose reachability Members checks (checkReachable)
+	reportsMu      sync.Mutex // guards reports and unchecked after Connect (Members)
 
 	hs session.Handshake // what the latest ConnectResponse said
 
@@ -93,10 +95,13 @@ func (c *Client) UsesTLS() bool { return c.useTLS }
 // Members returns the transport negotiation's per-member report (nil when no probe was needed).
 // A member that an earlier Connect of this process probed with the same TLS client (and files) is
 // not probed again: its mode and version are what that probe found, and whether it can be reached
-// is checked now, on the first call, with a TCP connection (bounded by ConnectionTimeout).
-func (c *Client) Members() []MemberReport {
-	c.reportsOnce.Do(c.checkReachable)
-	return c.reports
+// is checked by Members, with a TCP connection bounded by ctx and ConnectionTimeout. A check cut
+// short by ctx is made again by the next call; a finished one is not.
+func (c *Client) Members(ctx context.Context) []MemberReport {
+	c.reportsMu.Lock()
+	defer c.reportsMu.Unlock()
+	c.checkReachable(ctx)
+	return slices.Clone(c.reports)
 }
 
 // Authenticator returns the client's Kerberos authenticator (a Fork of Config.Authenticator when

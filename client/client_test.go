@@ -135,8 +135,8 @@ func TestTransportNegotiation(t *testing.T) {
 	requireEnv(t)
 	ctx := context.Background()
 	c := connect(t, client.Config{Members: members(zkMain.SecureConnectString()), TLS: tlsWith(pki.Client)})
-	if !c.UsesTLS() || len(c.Members()) != 1 || c.Members()[0].Version.String() != "3.8.0" {
-		t.Errorf("auto with TLS: TLS=%v members=%+v", c.UsesTLS(), c.Members())
+	if !c.UsesTLS() || len(c.Members(ctx)) != 1 || c.Members(ctx)[0].Version.String() != "3.8.0" {
+		t.Errorf("auto with TLS: TLS=%v members=%+v", c.UsesTLS(), c.Members(ctx))
 	}
 	plain := connect(t, client.Config{Members: members(zk34.ConnectString())})
 	if plain.UsesTLS() {

@@ -188,7 +188,7 @@ func TestTLSConnectWithOneMemberDown(t *testing.T) {
 	if !c.UsesTLS() {
 		t.Fatal("not over TLS")
 	}
-	for _, r := range c.Members() {
+	for _, r := range c.Members(context.Background()) {
 		switch {
 		case r.Member == down.SecureAddr() && !errors.Is(r.Err, version.ErrUnreachable):
 			t.Errorf("report of the stopped member %s: %+v, want unreachable", r.Member, r)
@@ -249,7 +249,7 @@ func TestMemberSpeakingPlaintextLaterIsRefused(t *testing.T) {
 	if !c.UsesTLS() {
 		t.Fatal("not over TLS")
 	}
-	if r := c.Members()[1]; !errors.Is(r.Err, version.ErrUnreachable) {
+	if r := c.Members(context.Background())[1]; !errors.Is(r.Err, version.ErrUnreachable) {
 		t.Errorf("report of %s: %+v, want unreachable", impostor, r)
 	}
 	ch, stop := c.States()

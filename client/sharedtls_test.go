@@ -146,7 +146,7 @@ func TestFreshConfigsShareTLSAndSkipTheProbes(t *testing.T) {
 		}
 		// The report: what the first probe found, and whether the member is reachable now (a TCP
 		// connection that sends nothing).
-		if r := c.Members(); len(r) != 1 || r[0].Err != nil || r[0].Mode != version.TLS || r[0].Version.String() != "3.8.0" {
+		if r := c.Members(ctx); len(r) != 1 || r[0].Err != nil || r[0].Mode != version.TLS || r[0].Version.String() != "3.8.0" {
 			t.Errorf("Connect %d reports %+v, want TLS, ZooKeeper 3.8.0", i+2, r)
 		}
 		conns, talking = fwd.settled(n + 1)

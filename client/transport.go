@@ -163,11 +163,12 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 }
 
 // checkReachable fills in the reachability of the members whose report came from an earlier
-// Connect's probe: a TCP connection to each, bounded by ConnectionTimeout. It runs once, on the
-// first Members call rather than in Connect: a TCP connection that closes without a handshake is
-// logged as an error by a ZooKeeper server's TLS port, and nothing in Connect needs the answer.
-func (c *Client) checkReachable() {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectionTimeout)
+// Connect's probe: a TCP connection to each, bounded by ctx and ConnectionTimeout. Members calls it
+// (under reportsMu) rather than Connect: a TCP connection that closes without a handshake is logged
+// as an error by a ZooKeeper server's TLS port, and nothing in Connect needs the answer. A member
+// whose check ctx cut short stays unchecked.
+func (c *Client) checkReachable(caller context.Context) {
+	ctx, cancel := context.WithTimeout(caller, c.cfg.ConnectionTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i, pending := range c.unchecked {
@@ -177,7 +178,12 @@ func (c *Client) checkReachable() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := reach(ctx, c.reports[i].Member); err != nil {
+			err := reach(ctx, c.reports[i].Member)
+			if caller.Err() != nil {
+				return // cut short by the caller: the next Members checks it again
+			}
+			c.unchecked[i] = false
+			if err != nil {
 				c.reports[i] = MemberReport{Member: c.reports[i].Member, Err: err}
 			}
 		}()

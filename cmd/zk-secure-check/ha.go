@@ -241,7 +241,7 @@ func (h haRun) migrate(ctx context.Context, admins []zk.ACL, principals []string
 // existsNeedsRead reports whether any member runs a version whose exists() needs READ (or the
 // version is unknown).
 func existsNeedsRead(ctx context.Context, c *client.Client) bool {
-	if reps := c.Members(); len(reps) > 0 {
+	if reps := c.Members(ctx); len(reps) > 0 {
 		for _, r := range reps {
 			if hastate.ExistsNeedsRead(r.Version) {
 				return true
