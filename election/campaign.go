@@ -64,18 +64,20 @@ type campaign struct {
 	led   bool
 
 	// What the hand-over without a read (see await) rests on.
-	pred      string // the node we watch
-	predFirst bool   // at our last read, pred was the lowest node
+	pred      string // the node we watch: our predecessor
+	predFirst bool   // pred is the lowest node: at our last read, or since pp's deletion
+	pp        string // the node before pred, also watched; "" when none
+	ppFirst   bool   // at our last read, pp was the lowest node
 	ownWatch  bool   // our node is watched on the current connection (no session event since)
 	quiet     bool   // no session event since the current step began
 }
 
 // step looks at the latch once: it joins when we have no node, leads when our node is first, and
-// otherwise watches our predecessor. It returns the leadership, or whether to await a notification
+// otherwise watches our predecessor and the node before it. It returns the leadership, or whether to await a notification
 // (false: look again at once), or the error that stopped it.
 func (cp *campaign) step(ctx context.Context) (*Leadership, bool, error) {
 	e := cp.e
-	cp.quiet, cp.pred, cp.predFirst = true, "", false
+	cp.quiet, cp.pred, cp.predFirst, cp.pp, cp.ppFirst = true, "", false, "", false
 	if cp.node == "" {
 		node, err := e.join(ctx, cp.info)
 		if err != nil {
@@ -131,6 +133,17 @@ func (cp *campaign) step(ctx context.Context) (*Leadership, bool, error) {
 		return nil, false, e.readErr(err)
 	}
 	cp.pred, cp.predFirst = kids[idx-1], idx == 1
+	if idx >= 2 {
+		// The node before our predecessor: when it is the lowest, its deletion tells us, with no
+		// read, that our predecessor now is (await).
+		if _, _, _, err := e.c.GetW(ctx, e.latch+"/"+kids[idx-2]); err != nil {
+			if errors.Is(err, zk.ErrNoNode) {
+				return nil, false, nil
+			}
+			return nil, false, e.readErr(err)
+		}
+		cp.pp, cp.ppFirst = kids[idx-2], idx == 2
+	}
 	return nil, true, nil
 }
 
@@ -141,14 +154,15 @@ func (cp *campaign) abandon() {
 	}
 }
 
-// await waits for the notification of a change to the node we watch or to our own node, or for the
-// connection to come back or be lost (our node may be gone, or be of a previous session: look
+// await waits for the notification of a change to the nodes we watch or to our own node, or for
+// the connection to come back or be lost (our node may be gone, or be of a previous session: look
 // again); an error when ctx ends or the client closes. It returns true when the notification
 // proves that we lead, without another read of the latch:
 //
-//   - At our last read our predecessor was the lowest node, and the notification is of its
-//     deletion. A node created after that read has a higher sequence number than ours (the
-//     servers number a parent's children in zxid order), so nothing sorts before our node now.
+//   - Our predecessor is the lowest node — it was at our last read, or the node before it was and
+//     its deletion came first — and the notification is of its deletion. A node created after that
+//     read has a higher sequence number than ours (the servers number a parent's children in zxid
+//     order), so nothing sorts before our node now.
 //   - Our node still exists, and is of this session: it is watched, and no notification of it came
 //     first — one server sends a session's notifications in zxid order, go-zookeeper passes them on
 //     in that order (client.Notifications), and no session event came in between. After a
@@ -156,10 +170,20 @@ func (cp *campaign) abandon() {
 //     the step began (quiet false) means: read again.
 //
 // Anything else (a change that is not a deletion, a predecessor that was not the lowest, a session
-// event) returns false: step reads the latch again, as Curator's LeaderLatch always does.
+// event) returns false: step reads the latch again, as Curator's LeaderLatch always does. So does
+// the deletion of the node before our predecessor when it was not the lowest: that read comes
+// while the contender ahead of us takes over, not when we do. Each deletion is so notified to two
+// contenders (its successor and the next), not one. What this
+// cannot see is one transaction deleting our predecessor and then our node (a multi, such as
+// zkCli's deleteall): the two notifications share a zxid and come in the multi's order. Then we
+// lead until the leadership's own watch finds the node gone (one read later), as a leader whose
+// node someone deletes does; Publish, fenced by the node, writes nothing meanwhile.
 func (cp *campaign) await(ctx context.Context, states <-chan client.Event) (bool, error) {
 	e := cp.e
-	pred, own := e.latch+"/"+cp.pred, e.latch+"/"+cp.node
+	pred, own, pp := e.latch+"/"+cp.pred, e.latch+"/"+cp.node, ""
+	if cp.pp != "" {
+		pp = e.latch + "/" + cp.pp
+	}
 	for {
 		select {
 		case ev, ok := <-cp.notes:
@@ -175,6 +199,12 @@ func (cp *campaign) await(ctx context.Context, states <-chan client.Event) (bool
 			case ev.Path == pred:
 				e.watchEvents.Add(1)
 				return ev.Type == zk.EventNodeDeleted && cp.predFirst && cp.ownWatch && cp.quiet, nil
+			case ev.Path == pp && pp != "":
+				e.watchEvents.Add(1)
+				if ev.Type != zk.EventNodeDeleted || !cp.ppFirst || !cp.quiet {
+					return false, nil
+				}
+				cp.predFirst, pp = true, "" // our predecessor is the lowest node now
 			}
 		case st, ok := <-states:
 			if !ok {

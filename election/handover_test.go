@@ -13,51 +13,58 @@ import (
 	"github.com/zksecure/zksecure/election"
 )
 
-// line is three contenders of one latch on sessions of their own: a leads, b waits behind it, c
-// behind b.
+// line is contenders of one latch on sessions of their own, in line: a leads, b waits behind it,
+// c behind b, and so on.
 type line struct {
-	es     [3]*election.Election
+	es     []*election.Election
 	lead   *election.Leadership
-	bc, cc <-chan *election.Leadership
-	nodes  [3]string // latch paths, in line order
+	ch     []<-chan *election.Leadership // of each campaign; ch[0] is spent (lead)
+	bc, cc <-chan *election.Leadership   // ch[1], ch[2]
+	nodes  []string                      // latch paths, in line order
 }
 
-func lineUp(t *testing.T, ctx context.Context, cluster string) *line {
+func lineUp(t *testing.T, ctx context.Context, cluster string, n int) *line {
 	t.Helper()
 	s := setups[0]
-	var ln line
-	for i := range ln.es {
-		ln.es[i] = newElection(t, connect(t, s.config(cluster)))
+	ln := &line{}
+	names := []string{"a", "b", "c", "d", "e"}[:n]
+	for range names {
+		ln.es = append(ln.es, newElection(t, connect(t, s.config(cluster))))
 	}
-	ln.lead = await(t, campaignAsync(t, ln.es[0], ctx, "a"), "a")
-	ln.bc = campaignAsync(t, ln.es[1], ctx, "b")
-	waitContenders(t, ctx, ln.es[0], 2)
-	ln.cc = campaignAsync(t, ln.es[2], ctx, "c")
-	cs := waitContenders(t, ctx, ln.es[0], 3)
-	if got := infos(cs); !slices.Equal(got, []string{"a", "b", "c"}) {
-		t.Fatalf("contenders %v, want a, b, c", got)
+	for i, name := range names {
+		ln.ch = append(ln.ch, campaignAsync(t, ln.es[i], ctx, name))
+		if i == 0 {
+			ln.lead = await(t, ln.ch[0], "a")
+		}
+		waitContenders(t, ctx, ln.es[0], i+1)
 	}
-	for i, c := range cs {
-		ln.nodes[i] = election.DefaultLatchPath + "/" + c.Node
+	ln.bc, ln.cc = ln.ch[1], ln.ch[2]
+	cs := waitContenders(t, ctx, ln.es[0], n)
+	if got := infos(cs); !slices.Equal(got, names) {
+		t.Fatalf("contenders %v, want %v", got, names)
 	}
-	time.Sleep(50 * time.Millisecond) // let b and c set their watches
-	return &ln
+	for _, c := range cs {
+		ln.nodes = append(ln.nodes, election.DefaultLatchPath+"/"+c.Node)
+	}
+	time.Sleep(50 * time.Millisecond) // let the waiting contenders set their watches
+	return ln
 }
 
 // A waiting contender leads on its predecessor's deletion without reading the latch again (the
 // hand-over's round trip saved) only where that notification proves it leads: its predecessor was
-// the lowest node, and its own node is still there. An operator deleting the waiting contender's
-// node just before its predecessor goes — in two requests, or in one multi that deletes it first —
-// must not make it lead beside the contender behind it: it joins again, behind that contender,
-// which leads. A predecessor that was not the lowest node going away makes no one lead while the
-// leader stays.
+// the lowest node (at its last read, or since the node before it went), and its own node is still
+// there. An operator deleting the waiting contender's node just before its predecessor goes — in
+// two requests, or in one multi that deletes it first — must not make it lead beside the
+// contender behind it: it joins again, behind that contender, which leads; nor, when it is second
+// in line after a hand-over, make it lead on the node that is gone. A predecessor that was not the
+// lowest node going away makes no one lead while the leader stays.
 func TestHandoverWithoutRead(t *testing.T) {
 	requireEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	t.Run("resign", func(t *testing.T) {
-		ln := lineUp(t, ctx, uniqueCluster("quick-resign"))
+		ln := lineUp(t, ctx, uniqueCluster("quick-resign"), 3)
 		if err := ln.lead.Resign(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +77,39 @@ func TestHandoverWithoutRead(t *testing.T) {
 		await(t, ln.cc, "c after b resigned").Resign(ctx)
 	})
 
+	t.Run("resign twice", func(t *testing.T) {
+		ln := lineUp(t, ctx, uniqueCluster("quick-twice"), 3)
+		ln.lead.Resign(ctx)
+		b := await(t, ln.bc, "b after a resigned")
+		b.Resign(ctx)
+		c := await(t, ln.cc, "c after b resigned")
+		if n := ln.es[2].QuickLeads(); n != 1 {
+			t.Errorf("c led after %d quick hand-overs, want 1 (it watched a too)", n)
+		}
+		c.Resign(ctx)
+	})
+
+	t.Run("own node deleted when second in line", func(t *testing.T) {
+		ln := lineUp(t, ctx, uniqueCluster("quick-second"), 3)
+		ln.lead.Resign(ctx)
+		b := await(t, ln.bc, "b after a resigned")
+		// c now knows b is the lowest node; its own node and then b's go in one multi.
+		if _, err := ln.es[0].Client().Multi(ctx, &zk.DeleteRequest{Path: ln.nodes[2], Version: -1},
+			&zk.DeleteRequest{Path: ln.nodes[1], Version: -1}); err != nil {
+			t.Fatal(err)
+		}
+		<-b.Done()
+		c := await(t, ln.cc, "c, on a node of its own")
+		if c.Node() == ln.nodes[2] || ln.es[2].QuickLeads() != 0 {
+			t.Errorf("c leads on %s (its deleted node: %s) after %d quick hand-overs, want a new node after a read",
+				c.Node(), ln.nodes[2], ln.es[2].QuickLeads())
+		}
+		c.Resign(ctx)
+	})
+
 	for _, multi := range []bool{false, true} {
 		t.Run(fmt.Sprintf("own node deleted first, multi=%v", multi), func(t *testing.T) {
-			ln := lineUp(t, ctx, uniqueCluster("quick-deleted"))
+			ln := lineUp(t, ctx, uniqueCluster("quick-deleted"), 3)
 			admin := ln.es[2].Client()
 			var err error
 			if multi {
@@ -101,17 +138,36 @@ func TestHandoverWithoutRead(t *testing.T) {
 		})
 	}
 
-	t.Run("middle contender leaves", func(t *testing.T) {
-		ln := lineUp(t, ctx, uniqueCluster("quick-middle"))
-		if err := ln.es[2].Client().Delete(ctx, ln.nodes[1], -1); err != nil {
-			t.Fatal(err)
+	t.Run("middle contenders leave", func(t *testing.T) {
+		// d watches c and b; neither was the lowest node: their deletions must not make d lead.
+		ln := lineUp(t, ctx, uniqueCluster("quick-middle"), 4)
+		admin := ln.es[0].Client()
+		for _, p := range []string{ln.nodes[1], ln.nodes[2]} {
+			if err := admin.Delete(ctx, p, -1); err != nil {
+				t.Fatal(err)
+			}
 		}
+		notYet(t, ln.ch[3], "d, while a leads")
 		notYet(t, ln.cc, "c, while a leads")
-		if got := infos(waitContenders(t, ctx, ln.es[0], 3)); !slices.Equal(got, []string{"a", "c", "b"}) {
-			t.Errorf("contenders %v, want a, c, b", got)
+		if got := infos(waitContenders(t, ctx, ln.es[0], 4)); got[0] != "a" || got[1] != "d" {
+			t.Errorf("contenders %v, want a, d, then b and c again", got)
 		}
 		ln.lead.Resign(ctx)
-		await(t, ln.cc, "c after a resigned").Resign(ctx)
-		await(t, ln.bc, "b after c resigned").Resign(ctx)
+		await(t, ln.ch[3], "d after a resigned").Resign(ctx)
+		for bc, cc := ln.bc, ln.cc; bc != nil || cc != nil; {
+			var l *election.Leadership
+			select {
+			case l = <-bc:
+				bc = nil
+			case l = <-cc:
+				cc = nil
+			case <-ctx.Done():
+				t.Fatal("b and c did not lead in turn after d resigned")
+			}
+			if l == nil {
+				t.Fatal("a campaign of b or c failed")
+			}
+			l.Resign(ctx)
+		}
 	})
 }
