@@ -73,8 +73,8 @@ type campaign struct {
 }
 
 // step looks at the latch once: it joins when we have no node, leads when our node is first, and
-// otherwise watches our predecessor and the node before it. It returns the leadership, or whether to await a notification
-// (false: look again at once), or the error that stopped it.
+// otherwise watches our predecessor and the node before it. It returns the leadership, or whether
+// to await a notification (false: look again at once), or the error that stopped it.
 func (cp *campaign) step(ctx context.Context) (*Leadership, bool, error) {
 	e := cp.e
 	cp.quiet, cp.pred, cp.predFirst, cp.pp, cp.ppFirst = true, "", false, "", false
@@ -173,11 +173,12 @@ func (cp *campaign) abandon() {
 // event) returns false: step reads the latch again, as Curator's LeaderLatch always does. So does
 // the deletion of the node before our predecessor when it was not the lowest: that read comes
 // while the contender ahead of us takes over, not when we do. Each deletion is so notified to two
-// contenders (its successor and the next), not one. What this
-// cannot see is one transaction deleting our predecessor and then our node (a multi, such as
-// zkCli's deleteall): the two notifications share a zxid and come in the multi's order. Then we
-// lead until the leadership's own watch finds the node gone (one read later), as a leader whose
-// node someone deletes does; Publish, fenced by the node, writes nothing meanwhile.
+// contenders (its successor and the next), not one.
+//
+// What this cannot see is one transaction deleting our predecessor and then our node (a multi,
+// such as zkCli's deleteall): the two notifications share a zxid and come in the multi's order.
+// Then we lead until the leadership's own watch finds the node gone (one read later), as a leader
+// whose node someone deletes does; Publish, fenced by the node, writes nothing meanwhile.
 func (cp *campaign) await(ctx context.Context, states <-chan client.Event) (bool, error) {
 	e := cp.e
 	pred, own, pp := e.latch+"/"+cp.pred, e.latch+"/"+cp.node, ""
