@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -34,7 +35,7 @@ type Client struct {
 	hs session.Handshake // what the latest ConnectResponse said
 
 	nsMu    sync.Mutex
-	nsReady bool
+	nsReady atomic.Bool // set under nsMu; read without it on every call
 
 	mu         sync.Mutex
 	state      State
@@ -45,7 +46,8 @@ type Client struct {
 	lossTimer  *time.Timer
 	lostSent   bool
 	authErr    error
-	attemptErr error // the latest failed connection attempt since the last session event
+	attemptErr error         // the latest failed connection attempt since the last session event
+	hasSession chan struct{} // closed while the client has a session (state.go)
 	closed     bool
 	onStateEnd chan struct{} // closed when the OnState goroutine has returned; nil without OnState
 	done       chan struct{}

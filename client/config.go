@@ -67,8 +67,9 @@ type Config struct {
 	// ConnectionTimeout bounds Connect until the first session exists, and the transport probes;
 	// zero means 15s.
 	ConnectionTimeout time.Duration
-	// RetryWait is the first wait before retrying a read that failed with connection loss (doubled
-	// each time); zero means 5s.
+	// RetryWait bounds the first wait before retrying a read that failed with connection loss
+	// (doubled each time): the retry comes as soon as the client has a session again, at the latest
+	// after the wait; zero means 5s.
 	RetryWait time.Duration
 	// MaxRetryAttempts is how many times a read is retried on connection loss; zero means 3, a
 	// negative value means never.

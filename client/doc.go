@@ -7,7 +7,8 @@
 //
 // An insecure client is the same code with Transport plaintext and SASL off: nothing else changes.
 //
-// Every operation takes a context. Reads are retried on connection loss (MaxRetryAttempts, backing
-// off from RetryWait), as Curator does; writes are not, because a lost reply leaves their outcome
-// unknown — the caller decides.
+// Every operation takes a context. Reads are retried on connection loss (MaxRetryAttempts), each
+// retry as soon as the client has a session again (at most RetryWait, doubled each time, after the
+// failure), as Curator does; writes are not, because a lost reply leaves their outcome unknown — the
+// caller decides.
 package client

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrPath is returned for a path that is not a clean absolute path inside the namespace.
@@ -18,7 +19,7 @@ func validNamespacePart(p string) error {
 }
 
 // cleanPath accepts "/" and clean absolute paths: no empty, "." or ".." segment, no trailing slash,
-// no control characters.
+// no control characters. It allocates nothing: it runs on every call.
 func cleanPath(p string) error {
 	if p == "" || p[0] != '/' {
 		return fmt.Errorf("%q is not absolute (it must start with /)", p)
@@ -26,16 +27,34 @@ func cleanPath(p string) error {
 	if p == "/" {
 		return nil
 	}
-	if strings.HasSuffix(p, "/") {
+	if p[len(p)-1] == '/' {
 		return fmt.Errorf("%q ends with /", p)
 	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
+	ascii := true
+	for start, i := 1, 1; i <= len(p); i++ {
+		if i < len(p) {
+			if p[i] >= utf8.RuneSelf {
+				ascii = false
+			}
+			if p[i] != '/' {
+				continue
+			}
+		}
+		switch seg := p[start:i]; seg {
 		case "":
 			return fmt.Errorf("%q has an empty segment", p)
 		case ".", "..":
 			return fmt.Errorf("%q has a %q segment: paths cannot leave the namespace", p, seg)
 		}
+		start = i + 1
+	}
+	if ascii {
+		for i := 0; i < len(p); i++ {
+			if p[i] < 0x20 || p[i] == 0x7f {
+				return fmt.Errorf("%q has a control character", p)
+			}
+		}
+		return nil
 	}
 	for _, r := range p {
 		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0xfffe || r == 0xffff {

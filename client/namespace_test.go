@@ -9,7 +9,7 @@ import (
 
 func TestNamespaceMapsAndRefusesEscapes(t *testing.T) {
 	n := namespace{base: "/flink/default"}
-	for in, want := range map[string]string{"/": "/flink/default", "/leader": "/flink/default/leader", "/a/b.c/..d": "/flink/default/a/b.c/..d"} {
+	for in, want := range map[string]string{"/": "/flink/default", "/leader": "/flink/default/leader", "/a/b.c/..d": "/flink/default/a/b.c/..d", "/jobs/é-ü": "/flink/default/jobs/é-ü"} {
 		got, err := n.full(in)
 		if err != nil || got != want {
 			t.Errorf("full(%q) = %q, %v; want %q", in, got, err, want)
@@ -18,7 +18,7 @@ func TestNamespaceMapsAndRefusesEscapes(t *testing.T) {
 			t.Errorf("rel(%q) = %q, want %q", got, back, in)
 		}
 	}
-	for _, bad := range []string{"", "leader", "/..", "/a/../../b", "/a/./b", "/a//b", "/a/", "/a\x00b", "/a\nb"} {
+	for _, bad := range []string{"", "leader", "/..", "/a/../../b", "/a/./b", "/a//b", "/a/", "/a\x00b", "/a\nb", "/a\x7fb", "/a\u0085b", "/a/\uffffb", "/a/../b\x01"} {
 		if _, err := n.full(bad); !errors.Is(err, ErrPath) {
 			t.Errorf("full(%q) = %v, want ErrPath", bad, err)
 		}

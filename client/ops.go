@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"time"
 
 	"github.com/go-zookeeper/zk"
 )
@@ -17,96 +16,68 @@ const (
 	write = false
 )
 
-// do runs f(full), honouring ctx: when ctx ends first, do returns ctx's error and f finishes in the
-// background; its results travel only through the channel, so nothing is shared with the caller.
-// Reads (retry true) are retried on connection loss. f runs on one of the client's workers (see
-// call).
-func do[T any](c *Client, ctx context.Context, retry bool, f func(full string) (T, error), full string) (T, error) {
-	attempts := 0
-	for {
-		v, err := call(c, ctx, f, full)
+// do makes go-zookeeper's call (one of job.go's) with in, honouring ctx: when ctx ends first, do
+// returns ctx's error and the call finishes in the background; its results travel only through its
+// job (see job), so nothing is shared with the caller. Reads (retry true) are retried on connection
+// loss as soon as the client has a session again (see awaitSession).
+func (c *Client) do(ctx context.Context, retry bool, call func(*job), in args) (results, error) {
+	j := newJob(c.conn, call, in)
+	for attempts := 0; ; attempts++ {
+		if !c.run(ctx, j) {
+			return results{}, ctx.Err() // j is the worker's now
+		}
+		out, err := j.out, j.err
 		if err == nil || !retry || !retriable(err) || c.cfg.MaxRetryAttempts < 0 || attempts >= c.cfg.MaxRetryAttempts {
-			return v, c.wrap(err)
+			j.release()
+			return out, c.wrap(err)
 		}
-		wait := c.cfg.RetryWait << attempts
-		attempts++
-		c.log.Debug("retrying after connection loss", "attempt", attempts, "wait", wait, "error", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return v, ctx.Err()
-		case <-c.done:
-			return v, c.wrap(zk.ErrClosing)
+		if werr := c.awaitSession(ctx, attempts, err); werr != nil {
+			j.release()
+			return results{}, werr
 		}
+		j.out, j.err = results{}, nil
 	}
 }
 
-// call runs f(full) under ctx as ctxcall.ValueOf does, but on one of the client's workers rather
-// than on a goroutine of its own: a new goroutine's small first stack grew (a copy) on every call
-// through go-zookeeper's deep request path — 3-6 µs a call on this project's loaded 2-core machine,
-// 5-10% of a get — where a worker's grows once.
-func call[T any](c *Client, ctx context.Context, f func(string) (T, error), full string) (T, error) {
-	if ctx.Done() == nil {
-		return f(full)
+// run makes j's call under ctx. A context that can never end runs it on the calling goroutine;
+// otherwise it runs on one of the client's workers (see workers) while the caller waits for its
+// signal or for ctx — go-zookeeper's calls take no context, so the caller can return when ctx ends
+// only if the call is on another goroutine. run returns false when ctx ended first: the worker
+// owns j then, and the caller must not read, reuse or release it.
+func (c *Client) run(ctx context.Context, j *job) (owned bool) {
+	done := ctx.Done()
+	if done == nil {
+		j.call(j)
+		return true
 	}
-	var zero T
 	if err := ctx.Err(); err != nil {
-		return zero, err
+		j.err = err
+		return true
 	}
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	c.workers.run(func() {
-		v, err := f(full)
-		done <- result{v, err}
-	})
+	c.workers.run(j)
 	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		return zero, ctx.Err()
+	case <-j.done:
+		return true
+	case <-done:
+		select {
+		case <-j.done: // finished too: its results are as good as an error
+			return true
+		default:
+			return false
+		}
 	}
 }
 
 // request is every operation on one node: p is mapped into the namespace (created on first use),
-// and f, go-zookeeper's call on the full path, runs under ctx as do runs it.
-func request[T any](c *Client, ctx context.Context, p string, retry bool, f func(full string) (T, error)) (T, error) {
+// and the call runs on the full path as do runs it.
+func (c *Client) request(ctx context.Context, p string, retry bool, call func(*job), in args) (results, error) {
 	full, err := c.prepare(ctx, p)
 	if err != nil {
-		var zero T
-		return zero, err
+		return results{}, err
 	}
-	return do(c, ctx, retry, f, full)
+	in.path = full
+	return c.do(ctx, retry, call, in)
 }
-
-// request2 and request3 are request for go-zookeeper's calls with two and three results.
-func request2[A, B any](c *Client, ctx context.Context, p string, retry bool, f func(string) (A, B, error)) (A, B, error) {
-	r, err := request(c, ctx, p, retry, func(full string) (two[A, B], error) { a, b, err := f(full); return two[A, B]{a, b}, err })
-	return r.a, r.b, err
-}
-
-func request3[A, B, C any](c *Client, ctx context.Context, p string, retry bool, f func(string) (A, B, C, error)) (A, B, C, error) {
-	r, err := request(c, ctx, p, retry, func(full string) (three[A, B, C], error) {
-		a, b, cc, err := f(full)
-		return three[A, B, C]{a, b, cc}, err
-	})
-	return r.a, r.b, r.c, err
-}
-
-// two and three carry a call's results through do.
-type (
-	two[A, B any] struct {
-		a A
-		b B
-	}
-	three[A, B, C any] struct {
-		a A
-		b B
-		c C
-	}
-)
 
 func retriable(err error) bool {
 	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer)
@@ -128,20 +99,23 @@ func (c *Client) wrap(err error) error {
 
 // ensureNamespace creates <root>/<cluster-id> and its parents with the provider's ACLs, once.
 func (c *Client) ensureNamespace(ctx context.Context) error {
+	if c.nsReady.Load() {
+		return nil
+	}
 	c.nsMu.Lock()
 	defer c.nsMu.Unlock()
-	if c.nsReady {
+	if c.nsReady.Load() {
 		return nil
 	}
 	for _, p := range c.ns.chain() {
-		exists, err := do(c, ctx, read, func(p string) (bool, error) { ok, _, err := c.conn.Exists(p); return ok, err }, p)
+		r, err := c.do(ctx, read, existsCall, args{path: p})
 		if err != nil {
 			return fmt.Errorf("client: checking the HA path %s: %w", p, err)
 		}
-		if exists {
+		if r.ok {
 			continue
 		}
-		_, err = do(c, ctx, write, func(p string) (string, error) { return c.conn.Create(p, nil, 0, c.cfg.ACL.ACL(p)) }, p)
+		_, err = c.do(ctx, write, createCall, args{path: p, acl: c.cfg.ACL.ACL(p)})
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			if errors.Is(err, zk.ErrNoAuth) {
 				return fmt.Errorf("client: creating the HA path %s: %w: this identity may not create children of %s; ask its owner to create %s for you, or change the root",
@@ -153,7 +127,7 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 			return fmt.Errorf("client: creating the HA path %s: %w", p, err)
 		}
 	}
-	c.nsReady = true
+	c.nsReady.Store(true)
 	return nil
 }
 
@@ -184,11 +158,11 @@ func (c *Client) Create(ctx context.Context, p string, data []byte, flags int32,
 		acl = c.cfg.ACL.ACL(full)
 	}
 	// The ACL is computed here, not in the goroutine that runs the call (see do).
-	created, err := do(c, ctx, write, func(full string) (string, error) { return c.conn.Create(full, data, flags, acl) }, full)
+	r, err := c.do(ctx, write, createCall, args{path: full, data: data, flags: flags, acl: acl})
 	if err != nil {
 		return "", err
 	}
-	return c.ns.rel(created), nil
+	return c.ns.rel(r.str), nil
 }
 
 // CreateAll creates p and any missing parents (parents empty, all with the provider's ACL);
@@ -217,12 +191,14 @@ func (c *Client) CreateAll(ctx context.Context, p string) error {
 
 // Get returns a node's data and stat.
 func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
-	return request2(c, ctx, p, read, c.conn.Get)
+	r, err := c.request(ctx, p, read, getCall, args{})
+	return r.data, r.stat, err
 }
 
 // Set replaces a node's data if its version matches (-1: any version).
 func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) (*zk.Stat, error) {
-	return request(c, ctx, p, write, func(full string) (*zk.Stat, error) { return c.conn.Set(full, data, version) })
+	r, err := c.request(ctx, p, write, setCall, args{data: data, version: version})
+	return r.stat, err
 }
 
 // Delete deletes a node if its version matches (-1: any version).
@@ -230,52 +206,56 @@ func (c *Client) Delete(ctx context.Context, p string, version int32) error {
 	if full, err := c.ns.full(p); err == nil && full == c.ns.base {
 		return fmt.Errorf("%w: refusing to delete the namespace root %s", ErrPath, full)
 	}
-	_, err := request(c, ctx, p, write, func(full string) (struct{}, error) { return struct{}{}, c.conn.Delete(full, version) })
+	_, err := c.request(ctx, p, write, deleteCall, args{version: version})
 	return err
 }
 
 // Exists reports whether a node exists, with its stat.
 func (c *Client) Exists(ctx context.Context, p string) (bool, *zk.Stat, error) {
-	return request2(c, ctx, p, read, c.conn.Exists)
+	r, err := c.request(ctx, p, read, existsCall, args{})
+	return r.ok, r.stat, err
 }
 
 // Children lists a node's children (names, not paths).
 func (c *Client) Children(ctx context.Context, p string) ([]string, *zk.Stat, error) {
-	return request2(c, ctx, p, read, c.conn.Children)
+	r, err := c.request(ctx, p, read, childrenCall, args{})
+	return r.strs, r.stat, err
 }
 
 // GetACL returns a node's ACL.
 func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, error) {
-	return request2(c, ctx, p, read, c.conn.GetACL)
+	r, err := c.request(ctx, p, read, getACLCall, args{})
+	return r.acl, r.stat, err
 }
 
 // SetACL replaces a node's ACL if its ACL version matches (-1: any).
 func (c *Client) SetACL(ctx context.Context, p string, acl []zk.ACL, version int32) (*zk.Stat, error) {
-	return request(c, ctx, p, write, func(full string) (*zk.Stat, error) { return c.conn.SetACL(full, acl, version) })
+	r, err := c.request(ctx, p, write, setACLCall, args{acl: acl, version: version})
+	return r.stat, err
 }
 
 // Sync makes the server the session is connected to catch up with the leader for p.
 func (c *Client) Sync(ctx context.Context, p string) error {
-	_, err := request(c, ctx, p, read, c.conn.Sync)
+	_, err := c.request(ctx, p, read, syncCall, args{})
 	return err
 }
 
 // GetW is Get with a one-shot watch on the node's data (and deletion).
 func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan zk.Event, error) {
-	data, st, ch, err := request3(c, ctx, p, read, c.conn.GetW)
-	return data, st, c.relWatch(ch), err
+	r, err := c.request(ctx, p, read, getWCall, args{})
+	return r.data, r.stat, c.relWatch(r.watch), err
 }
 
 // ExistsW is Exists with a one-shot watch on creation, deletion or data change.
 func (c *Client) ExistsW(ctx context.Context, p string) (bool, *zk.Stat, <-chan zk.Event, error) {
-	ok, st, ch, err := request3(c, ctx, p, read, c.conn.ExistsW)
-	return ok, st, c.relWatch(ch), err
+	r, err := c.request(ctx, p, read, existsWCall, args{})
+	return r.ok, r.stat, c.relWatch(r.watch), err
 }
 
 // ChildrenW is Children with a one-shot watch on the child list (and deletion).
 func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <-chan zk.Event, error) {
-	kids, st, ch, err := request3(c, ctx, p, read, c.conn.ChildrenW)
-	return kids, st, c.relWatch(ch), err
+	r, err := c.request(ctx, p, read, childrenWCall, args{})
+	return r.strs, r.stat, c.relWatch(r.watch), err
 }
 
 // relWatch rewrites the path of a watch event into the namespace. The returned channel delivers at
@@ -335,7 +315,8 @@ func (c *Client) Multi(ctx context.Context, ops ...any) ([]zk.MultiResponse, err
 			return nil, err
 		}
 	}
-	res, err := do(c, ctx, false, func(string) ([]zk.MultiResponse, error) { return c.conn.Multi(mapped...) }, "")
+	r, err := c.do(ctx, write, multiCall, args{ops: mapped})
+	res := r.multi
 	for i := range res {
 		if res[i].String != "" {
 			if rel := c.ns.rel(res[i].String); rel != "" {

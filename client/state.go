@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -63,6 +64,7 @@ func (c *Client) onZKEvent(e zk.Event) {
 		switch c.state {
 		case 0:
 			c.state, c.sessionID, c.member = Connected, sid, e.Server
+			c.setSessionLocked(true)
 			c.emitLocked(Event{State: Connected, SessionID: sid, Member: e.Server, At: now})
 		case Suspended, Lost:
 			newSession := sid != c.sessionID
@@ -71,11 +73,13 @@ func (c *Client) onZKEvent(e zk.Event) {
 			}
 			c.stopLossTimerLocked()
 			c.state, c.sessionID, c.member, c.lostSent = Reconnected, sid, e.Server, false
+			c.setSessionLocked(true)
 			c.emitLocked(Event{State: Reconnected, SessionID: sid, NewSession: newSession, Member: e.Server, At: now})
 		}
 	case zk.StateDisconnected:
 		if c.state == Connected || c.state == Reconnected {
 			c.state = Suspended
+			c.setSessionLocked(false)
 			c.emitLocked(Event{State: Suspended, SessionID: c.sessionID, Member: c.member, At: now})
 			c.startLossTimerLocked()
 		}
@@ -85,6 +89,58 @@ func (c *Client) onZKEvent(e zk.Event) {
 			c.state, c.lostSent = Lost, true
 			c.emitLocked(Event{State: Lost, SessionID: c.sessionID, Err: zk.ErrSessionExpired, At: now})
 		}
+	}
+}
+
+// sessionLocked returns a channel that is closed while the client has a session (Connected or
+// Reconnected, until the next Suspended).
+func (c *Client) sessionLocked() chan struct{} {
+	if c.hasSession == nil {
+		c.hasSession = make(chan struct{})
+	}
+	return c.hasSession
+}
+
+// setSessionLocked closes sessionLocked's channel when the client has a session again, and gives it a
+// new open one when the client loses it.
+func (c *Client) setSessionLocked(has bool) {
+	ch := c.sessionLocked()
+	select {
+	case <-ch:
+		if !has {
+			c.hasSession = make(chan struct{})
+		}
+	default:
+		if has {
+			close(ch)
+		}
+	}
+}
+
+// awaitSession is the pause before retrying a read that failed with connection loss (err) for
+// the attempts-th time: it ends as soon as the client has a session again — at once when it has
+// one already — or after RetryWait<<attempts, whichever comes first. go-zookeeper reports the loss
+// (the client is then Suspended) before it fails the calls in flight, so a read that failed waits
+// here for the reconnection, not for the RetryWait that follows it; and while the client stays
+// Suspended it waits without spinning, bounded by the backoff and by MaxRetryAttempts as before. It
+// returns ctx's error when ctx ends first and the closing error when the client closes.
+func (c *Client) awaitSession(ctx context.Context, attempts int, err error) error {
+	wait := c.cfg.RetryWait << attempts
+	c.mu.Lock()
+	up := c.sessionLocked()
+	c.mu.Unlock()
+	c.log.Debug("retrying after connection loss", "attempt", attempts+1, "wait at most", wait, "error", err)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-up:
+		return nil
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return c.wrap(zk.ErrClosing)
 	}
 }
 

@@ -10,35 +10,36 @@ const maxWorkers = 8
 // starts with a small stack, which go-zookeeper's deep request path makes grow (a copy) on every
 // call; a kept goroutine grows it once. Its zero value is not usable; see newWorkers.
 type workers struct {
-	jobs chan func()
+	jobs chan *job
 	done <-chan struct{}
 	n    atomic.Int32
 }
 
-func newWorkers(done <-chan struct{}) *workers { return &workers{jobs: make(chan func()), done: done} }
+func newWorkers(done <-chan struct{}) *workers { return &workers{jobs: make(chan *job), done: done} }
 
-// run runs f on an idle worker, a new worker, or (beyond maxWorkers) a goroutine of its own.
-func (w *workers) run(f func()) {
+// run runs j on an idle worker, a new worker, or (beyond maxWorkers) a goroutine of its own; j's
+// done channel is signalled when it has run.
+func (w *workers) run(j *job) {
 	select {
-	case w.jobs <- f:
+	case w.jobs <- j:
 		return
 	default:
 	}
 	if w.n.Add(1) <= maxWorkers {
-		go w.loop(f)
+		go w.loop(j)
 		return
 	}
 	w.n.Add(-1)
-	go f()
+	go j.runAndSignal()
 }
 
-// loop runs f, then every call handed to it, until the client closes.
-func (w *workers) loop(f func()) {
+// loop runs j, then every job handed to it, until the client closes.
+func (w *workers) loop(j *job) {
 	defer w.n.Add(-1)
 	for {
-		f()
+		j.runAndSignal()
 		select {
-		case f = <-w.jobs:
+		case j = <-w.jobs:
 		case <-w.done:
 			return
 		}

@@ -1,9 +1,8 @@
 package monitor
 
 import (
+	"io"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zksecure/zksecure/preflight"
 )
@@ -11,60 +10,64 @@ import (
 // The metrics, all prefixed zksecure_. Timestamps are Unix seconds; a gauge "..._expires_in_seconds"
 // is computed at scrape time, so it falls between runs as the deadline nears.
 var (
-	descCheck = prometheus.NewDesc("zksecure_check_status",
+	descCheck = newDesc("zksecure_check_status",
 		"1 for the status a check had in the last run (one series per check, member and status: pass, warn, fail, skip); member is empty for checks of the whole configuration.",
-		[]string{"check", "member", "status"}, nil)
-	descChecks = prometheus.NewDesc("zksecure_checks",
-		"Number of checks per status in the last run.", []string{"status"}, nil)
-	descLastRun = prometheus.NewDesc("zksecure_last_run_timestamp_seconds",
-		"When the last run started.", nil, nil)
-	descDuration = prometheus.NewDesc("zksecure_last_run_duration_seconds",
-		"How long the last run's checks took.", nil, nil)
-	descSuccess = prometheus.NewDesc("zksecure_last_run_success",
-		"1 when no check failed in the last run (warnings allowed), else 0.", nil, nil)
-	descRuns = prometheus.NewDesc("zksecure_runs_total",
-		"Runs completed since the start.", nil, nil)
-	descConnect = prometheus.NewDesc("zksecure_connect_duration_seconds",
-		"TCP connect time to the member in the last run (absent when it failed).", []string{"member"}, nil)
-	descSASL = prometheus.NewDesc("zksecure_sasl_duration_seconds",
-		"Time to an authenticated session (connect, TLS, SASL exchange) with the member alone in the last run (absent when it failed).", []string{"member"}, nil)
-	descCertNotAfter = prometheus.NewDesc("zksecure_tls_certificate_not_after_timestamp_seconds",
-		"End of validity of the member's certificate chain (its first-expiring certificate).", []string{"member", "subject"}, nil)
-	descCertExpiresIn = prometheus.NewDesc("zksecure_tls_certificate_expires_in_seconds",
-		"Seconds until the member's first-expiring certificate ends (negative once expired).", []string{"member", "subject"}, nil)
-	descTGTEnd = prometheus.NewDesc("zksecure_kerberos_tgt_end_timestamp_seconds",
-		"End time of the ticket-granting ticket: a fresh one from the keytab, or the ticket cache's.", []string{"principal"}, nil)
-	descTGTExpiresIn = prometheus.NewDesc("zksecure_kerberos_tgt_expires_in_seconds",
-		"Seconds until that TGT ends.", []string{"principal"}, nil)
-	descTicketEnd = prometheus.NewDesc("zksecure_kerberos_service_ticket_end_timestamp_seconds",
-		"End time of a fresh service ticket for the member.", []string{"member", "service_principal"}, nil)
-	descKeytabKVNO = prometheus.NewDesc("zksecure_kerberos_keytab_kvno",
-		"Highest key version the keytab holds for the principal.", []string{"principal"}, nil)
-	descKDCKVNO = prometheus.NewDesc("zksecure_kerberos_kdc_kvno",
-		"Key version the KDC used for the principal's login (absent when the KDC did not tell); a keytab_kvno below it means a stale keytab.", []string{"principal"}, nil)
+		[]string{"check", "member", "status"})
+	descChecks = newDesc("zksecure_checks",
+		"Number of checks per status in the last run.", []string{"status"})
+	descLastRun = newDesc("zksecure_last_run_timestamp_seconds",
+		"When the last run started.", nil)
+	descDuration = newDesc("zksecure_last_run_duration_seconds",
+		"How long the last run's checks took.", nil)
+	descSuccess = newDesc("zksecure_last_run_success",
+		"1 when no check failed in the last run (warnings allowed), else 0.", nil)
+	descRuns    = &desc{name: "zksecure_runs_total", help: "Runs completed since the start.", typ: counterType}
+	descConnect = newDesc("zksecure_connect_duration_seconds",
+		"TCP connect time to the member in the last run (absent when it failed).", []string{"member"})
+	descSASL = newDesc("zksecure_sasl_duration_seconds",
+		"Time to an authenticated session (connect, TLS, SASL exchange) with the member alone in the last run (absent when it failed).", []string{"member"})
+	descCertNotAfter = newDesc("zksecure_tls_certificate_not_after_timestamp_seconds",
+		"End of validity of the member's certificate chain (its first-expiring certificate).", []string{"member", "subject"})
+	descCertExpiresIn = newDesc("zksecure_tls_certificate_expires_in_seconds",
+		"Seconds until the member's first-expiring certificate ends (negative once expired).", []string{"member", "subject"})
+	descTGTEnd = newDesc("zksecure_kerberos_tgt_end_timestamp_seconds",
+		"End time of the ticket-granting ticket: a fresh one from the keytab, or the ticket cache's.", []string{"principal"})
+	descTGTExpiresIn = newDesc("zksecure_kerberos_tgt_expires_in_seconds",
+		"Seconds until that TGT ends.", []string{"principal"})
+	descTicketEnd = newDesc("zksecure_kerberos_service_ticket_end_timestamp_seconds",
+		"End time of a fresh service ticket for the member.", []string{"member", "service_principal"})
+	descKeytabKVNO = newDesc("zksecure_kerberos_keytab_kvno",
+		"Highest key version the keytab holds for the principal.", []string{"principal"})
+	descKDCKVNO = newDesc("zksecure_kerberos_kdc_kvno",
+		"Key version the KDC used for the principal's login (absent when the KDC did not tell); a keytab_kvno below it means a stale keytab.", []string{"principal"})
 )
 
 var statuses = []preflight.Status{preflight.Pass, preflight.Warn, preflight.Fail, preflight.Skip}
 
-// collector exposes the latest snapshot of a Monitor.
-type collector struct{ m *Monitor }
-
-func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCheck, descChecks, descLastRun, descDuration, descSuccess, descRuns, descConnect, descSASL,
-		descCertNotAfter, descCertExpiresIn, descTGTEnd, descTGTExpiresIn, descTicketEnd, descKeytabKVNO, descKDCKVNO} {
-		ch <- d
-	}
+// gatherer writes a Monitor's metrics: the zksecure_* ones of its latest snapshot, and with self
+// the exporter's own go_* and process_*.
+type gatherer struct {
+	m    *Monitor
+	self bool
 }
 
-func (c collector) Collect(ch chan<- prometheus.Metric) {
-	s, runs := c.m.latest()
+func (g gatherer) WriteMetrics(w io.Writer) error {
+	var f families
+	g.m.collect(&f)
+	if g.self {
+		addSelf(&f)
+	}
+	return f.write(w)
+}
+
+// collect adds the latest snapshot's metrics to f (none before the first run ends).
+func (m *Monitor) collect(f *families) {
+	s, runs := m.latest()
 	if s == nil {
 		return
 	}
 	now := time.Now()
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
+	gauge := f.add
 	seen := map[[2]string]bool{}
 	for _, r := range s.Report.Checks {
 		k := [2]string{r.Name, r.Member}
@@ -91,7 +94,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		success = 0
 	}
 	gauge(descSuccess, success)
-	ch <- prometheus.MustNewConstMetric(descRuns, prometheus.CounterValue, float64(runs))
+	f.add(descRuns, float64(runs))
 	for _, mp := range s.Probe.Members {
 		if mp.Connect > 0 {
 			gauge(descConnect, mp.Connect.Seconds(), mp.Member)

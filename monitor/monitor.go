@@ -7,16 +7,13 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zksecure/zksecure/preflight"
 )
@@ -45,8 +42,6 @@ type Snapshot struct {
 type Monitor struct {
 	opts Options
 	log  *slog.Logger
-	reg  *prometheus.Registry // zksecure_* only (the textfile collector's)
-	http *prometheus.Registry // and the Go and process collectors
 
 	mu   sync.Mutex
 	last *Snapshot
@@ -58,15 +53,13 @@ func New(opts Options) *Monitor {
 	if opts.Interval <= 0 {
 		opts.Interval = 60 * time.Second
 	}
-	m := &Monitor{opts: opts, log: opts.Logger, reg: prometheus.NewRegistry(), http: prometheus.NewRegistry()}
+	m := &Monitor{opts: opts, log: opts.Logger}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	if m.opts.Checks.Logger == nil {
 		m.opts.Checks.Logger = m.log
 	}
-	m.reg.MustRegister(collector{m})
-	m.http.MustRegister(collector{m}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -125,8 +118,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 }
 
-// Gatherer gathers the zksecure_* metrics alone (for WriteTextfile).
-func (m *Monitor) Gatherer() prometheus.Gatherer { return m.reg }
+// Gatherer writes the zksecure_* metrics alone (for WriteTextfile).
+func (m *Monitor) Gatherer() Gatherer { return gatherer{m: m} }
 
 // Handler serves /metrics (the zksecure_* metrics, and the exporter's own go_* and process_*)
 // and /healthz: 200 while the latest run is recent (started within two intervals plus the checks'
@@ -134,7 +127,15 @@ func (m *Monitor) Gatherer() prometheus.Gatherer { return m.reg }
 // not about ZooKeeper: a failing check is a metric, not an unhealthy exporter.
 func (m *Monitor) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.http, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		var b bytes.Buffer
+		if err := (gatherer{m: m, self: true}).WriteMetrics(&b); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Write(b.Bytes())
+	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		s, runs := m.latest()
 		timeout := m.opts.Checks.Timeout
@@ -152,13 +153,4 @@ func (m *Monitor) Handler() http.Handler {
 		}
 	})
 	return mux
-}
-
-// WriteTextfile writes g's metrics to path in the text format, atomically (a temporary file
-// renamed into place), as node_exporter's textfile collector wants them (path ending in .prom).
-func WriteTextfile(path string, g prometheus.Gatherer) error {
-	if err := prometheus.WriteToTextfile(path, g); err != nil {
-		return fmt.Errorf("monitor: writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -1,10 +1,12 @@
 package monitor_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,6 +64,45 @@ func TestTextfile(t *testing.T) {
 	}
 	if n := strings.Count(text, "zksecure_check_status{"); n != 4*len(mon.Latest().Report.Checks) {
 		t.Errorf("%d check_status series for %d checks (want 4 statuses each)", n, len(mon.Latest().Report.Checks))
+	}
+	promtoolAccepts(t, "the textfile", b)
+}
+
+// /metrics serves the text format, which Prometheus' own linter accepts, with the exporter's go_*
+// and process_* metrics beside the zksecure_* ones.
+func TestMetricsEndpoint(t *testing.T) {
+	testEnv.Require(t)
+	waitRun(t)
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Fatalf("/metrics: %d, Content-Type %q", resp.StatusCode, ct)
+	}
+	for _, want := range []string{"# TYPE zksecure_runs_total counter", "\nzksecure_last_run_success ", "\ngo_goroutines ",
+		"\nprocess_cpu_seconds_total ", "\nprocess_resident_memory_bytes ", "\nprocess_start_time_seconds "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	promtoolAccepts(t, "/metrics", body)
+}
+
+// promtoolAccepts runs Prometheus' linter (promtool check metrics, from Debian's prometheus
+// package) on metrics in the text format.
+func promtoolAccepts(t *testing.T, what string, metrics []byte) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool (Debian's prometheus package, scripts/install-deps.sh): %v", err)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(metrics)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics refuses %s: %v\n%s\n%s", what, err, out, metrics)
 	}
 }
 

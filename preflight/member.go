@@ -17,8 +17,10 @@ import (
 	"github.com/zksecure/zksecure/version"
 )
 
-// tcp connects to the member's port.
-func tcp(ctx context.Context, _ *run, m *member) Result {
+// tcp connects to the member's port. The version check goes on on that connection: the server
+// sees one connection for both (one that closed before its TLS handshake costs a ZooKeeper server
+// a TLS engine and an error in its log).
+func tcp(ctx context.Context, r *run, m *member) Result {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	t0 := time.Now()
 	c, err := d.DialContext(ctx, "tcp", m.addr)
@@ -26,7 +28,8 @@ func tcp(ctx context.Context, _ *run, m *member) Result {
 		return Result{Status: Fail, Message: fmt.Sprintf("cannot connect to %s: %v", m.addr, err),
 			Fix: "start the server or open the firewall for this port; check the port in the quorum string (clientPort or secureClientPort)"}
 	}
-	c.Close()
+	m.conn = c
+	r.onClose(m.closeConn) // when the version check does not take it
 	return Result{Status: Pass, Message: fmt.Sprintf("connected to %s in %s", m.addr, time.Since(t0).Round(10*time.Microsecond))}
 }
 
@@ -34,7 +37,9 @@ func tcp(ctx context.Context, _ *run, m *member) Result {
 func detectVersion(ctx context.Context, r *run, m *member) Result {
 	var hs version.Handshaker
 	if r.useTLS {
+		<-r.tlsReady
 		if r.tls == nil {
+			m.closeConn()
 			return Result{Status: Fail, Message: "TLS configuration could not be loaded: " + r.tlsErr.Error(),
 				Fix: "correct the TLS files or password named in the message"}
 		}
@@ -42,7 +47,13 @@ func detectVersion(ctx context.Context, r *run, m *member) Result {
 		// that the sasl check's and the session's handshakes resume it rather than repeat it.
 		hs = r.tls
 	}
-	det, derr := version.Detect(ctx, m.addr, hs)
+	var det version.Member
+	var derr error
+	if raw := m.takeConn(); raw != nil {
+		det, derr = version.DetectOn(ctx, raw, m.addr, hs)
+	} else {
+		det, derr = version.Detect(ctx, m.addr, hs)
+	}
 	if r.useTLS && derr != nil && len(det.Chain) == 0 && !errors.Is(derr, version.ErrPlaintextPort) && !errors.Is(derr, version.ErrUnreachable) {
 		// The handshake failed (untrusted chain, expiry, names, a refused client certificate):
 		// once more without verifying, for the chain the TLS checks judge one by one.
@@ -251,7 +262,8 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	cfg.ConnectionTimeout = 15 * time.Second
 	t0 := time.Now()
 	// The version check has probed the member with the run's TLS client: Connect does not again.
-	c, err := client.Connect(probed.With(cctx, m.det), cfg)
+	// The session asks whoAmI on its connection for the identity check (3.7+ members).
+	c, err := client.Connect(r.withWhoAmI(probed.With(cctx, m.det), &m.whoAmI), cfg)
 	if err != nil {
 		res := Result{Status: Fail}
 		res.Message, res.Fix = explain(err, "check the server log for the reason")
@@ -268,7 +280,7 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	}
 	took := time.Since(t0)
 	if reusable {
-		r.keep(m.addr, c)
+		r.keep(m.addr, kept{c, &m.whoAmI})
 	} else {
 		c.Close()
 	}
@@ -301,4 +313,19 @@ func (r *run) plainSession(ctx context.Context, m string) Result {
 			Fix:     "configure Kerberos for this client (--keytab/--principal, --jaas or --use-ticket-cache)"}
 	}
 	return Result{Status: Pass, Message: "SASL is not configured; the server accepts unauthenticated sessions"}
+}
+
+// takeConn returns the tcp check's connection, once (nil after that, or when there is none).
+func (m *member) takeConn() net.Conn {
+	m.connMu.Lock()
+	defer m.connMu.Unlock()
+	c := m.conn
+	m.conn = nil
+	return c
+}
+
+func (m *member) closeConn() {
+	if c := m.takeConn(); c != nil {
+		c.Close()
+	}
 }

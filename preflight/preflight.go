@@ -131,12 +131,14 @@ type run struct {
 	cfg     client.Config // opts.Client with its defaults
 	members []string      // cfg.Members, normalized when valid
 	useTLS  bool
-	tls     *zktls.Client
-	tlsErr  error // why tls is nil when TLS is wanted
-	sasl    bool
-	creds   credentials // the run's one Kerberos login (session.go)
-	log     *slog.Logger
-	runner  *runner
+	// tls and tlsErr are set when tlsReady is closed (the version check waits for it).
+	tlsReady chan struct{}
+	tls      *zktls.Client
+	tlsErr   error // why tls is nil when TLS is wanted
+	sasl     bool
+	creds    credentials // the run's one Kerberos login (session.go)
+	log      *slog.Logger
+	runner   *runner
 	// passing is set by the runner before a check that is not per member runs: the members that
 	// passed that check's per-member needs (every member when it has none).
 	passing []string
@@ -155,7 +157,7 @@ type run struct {
 
 	mu       sync.Mutex
 	closers  []func()
-	sessions map[string]*client.Client // the sasl check's sessions, by member (keep)
+	sessions map[string]kept // the sasl check's sessions, by member (keep)
 	// versions are the members' versions where version passed (under mu), for whoAmI.
 	versions map[string]version.Version
 }
@@ -165,12 +167,16 @@ type member struct {
 	index int
 	addr  string // "host:port", normalized when valid
 	ip    net.IP // dns
+	// conn is the tcp check's connection, until the version check takes it (takeConn).
+	connMu sync.Mutex
+	conn   net.Conn
 	// det is what version detected (and the chain the member presented), set when version passed.
 	det version.Member
 	// refused is set by version when the servers refused the client certificate; tls-chain reports it.
 	refused error
 	auth    *sasl.Authenticator // service-principal
 	spn     string              // service-principal: the service principal used
+	whoAmI  whoAmIAnswer        // sasl: what whoAmI said on the sasl check's session
 }
 
 // onClose registers f to run when Run returns (last registered, first run).
@@ -194,21 +200,28 @@ func Run(ctx context.Context, opts Options) *Report {
 		} // an invalid member is reported by config-lint, and fails dns/tcp as written
 		r.members = append(r.members, m)
 	}
-	if r.useTLS {
-		tc := zktls.Config{}
-		if r.cfg.TLS != nil {
-			tc = *r.cfg.TLS
-		}
-		tc.Logger = r.log
-		t0 := time.Now()
-		r.tls, r.tlsErr = tc.Load() // reported by the version check
-		r.log.Debug("TLS files loaded", "took", time.Since(t0))
-	}
 	defer func() {
 		for i := len(r.closers) - 1; i >= 0; i-- {
 			r.closers[i]()
 		}
 	}()
+	if r.useTLS {
+		// Loaded beside the first checks (an encrypted key's PBKDF2 takes milliseconds): the
+		// version check waits for it, and every check that reads r.tls comes after a version check.
+		tc := zktls.Config{}
+		if r.cfg.TLS != nil {
+			tc = *r.cfg.TLS
+		}
+		tc.Logger = r.log
+		r.tlsReady = make(chan struct{})
+		r.onClose(func() { <-r.tlsReady }) // runs last
+		go func() {
+			defer close(r.tlsReady)
+			t0 := time.Now()
+			r.tls, r.tlsErr = tc.Load() // reported by the version check
+			r.log.Debug("TLS files loaded", "took", time.Since(t0))
+		}()
+	}
 	rep := &Report{Header: r.header()}
 	t0 := time.Now()
 	for _, res := range r.execute(ctx, table) {

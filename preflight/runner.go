@@ -55,54 +55,104 @@ type runner struct {
 	perMember map[string]bool // the checks of this run: name → per member
 	mu        sync.Mutex
 	outcomes  map[outcomeKey]outcome
+	// done is closed for a check (and member) once its outcome is recorded.
+	done    map[outcomeKey]chan struct{}
+	members int
 }
 
 // execute runs table against r's members and returns the results in report order.
+//
+// The checks that are not per member run in table order, one after the other; each member's
+// checks run in table order on a goroutine of their own, the members in parallel. Each check
+// waits for its needs only: the members' dns, tcp and version checks run beside the Kerberos
+// checks before them in the table, a member's service-principal waits for login, identity for
+// every member's sasl. (Every need names an earlier check, so nothing waits in a circle.)
 func (r *run) execute(ctx context.Context, table []check) []Result {
-	rn := &runner{perMember: map[string]bool{}, outcomes: map[outcomeKey]outcome{}}
+	rn := &runner{perMember: map[string]bool{}, outcomes: map[outcomeKey]outcome{}, done: map[outcomeKey]chan struct{}{},
+		members: len(r.members)}
 	r.runner = rn
 	var active []check
 	for _, c := range table {
 		if c.when == nil || c.when(r) {
 			active = append(active, c)
 			rn.perMember[c.name] = c.perMember
+			if !c.perMember {
+				rn.done[outcomeKey{c.name, -1}] = make(chan struct{})
+				continue
+			}
+			for i := range r.members {
+				rn.done[outcomeKey{c.name, i}] = make(chan struct{})
+			}
 		}
 	}
 	members := make([]*member, len(r.members))
 	for i, addr := range r.members {
 		members[i] = &member{index: i, addr: addr}
 	}
-	var out []Result
+	// Segments of consecutive checks of one kind, each with its results in report order.
+	var segs [][]check
 	for len(active) > 0 {
 		n := 1
 		for n < len(active) && active[n].perMember == active[0].perMember {
 			n++
 		}
-		seg := active[:n]
+		segs = append(segs, active[:n])
 		active = active[n:]
+	}
+	results := make([][]Result, len(segs))
+	perMember := make([][][]Result, len(segs))
+	var wg sync.WaitGroup
+	for si, seg := range segs {
 		if !seg[0].perMember {
-			for _, c := range seg {
-				out = append(out, r.runOne(ctx, c, nil)...)
-			}
 			continue
 		}
-		perMember := make([][]Result, len(members))
-		var wg sync.WaitGroup
+		perMember[si] = make([][]Result, len(members))
 		for i, m := range members {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for _, c := range seg {
-					perMember[i] = append(perMember[i], r.runOne(ctx, c, m)...)
+					perMember[si][i] = append(perMember[si][i], r.runOne(ctx, c, m)...)
 				}
 			}()
 		}
-		wg.Wait()
-		for _, rs := range perMember {
+	}
+	for si, seg := range segs {
+		if seg[0].perMember {
+			continue
+		}
+		for _, c := range seg {
+			results[si] = append(results[si], r.runOne(ctx, c, nil)...)
+		}
+	}
+	wg.Wait()
+	var out []Result
+	for si := range segs {
+		out = append(out, results[si]...)
+		for _, rs := range perMember[si] {
 			out = append(out, rs...)
 		}
 	}
 	return out
+}
+
+// await waits until every need of c that is part of the run has its outcome: for m's own member
+// when the need is per member and c is too, for every member when only the need is.
+func (rn *runner) await(c check, m *member) {
+	for _, need := range c.needs {
+		perMember, inRun := rn.perMember[need]
+		switch {
+		case !inRun:
+		case !perMember:
+			<-rn.done[outcomeKey{need, -1}]
+		case m != nil:
+			<-rn.done[outcomeKey{need, m.index}]
+		default:
+			for i := 0; i < rn.members; i++ {
+				<-rn.done[outcomeKey{need, i}]
+			}
+		}
+	}
 }
 
 // runOne runs (or skips) c for m (nil: not per member), records its outcome, and names its results
@@ -115,6 +165,7 @@ func (r *run) runOne(ctx context.Context, c check, m *member) []Result {
 	}
 	var rs []Result
 	var o outcome
+	r.runner.await(c, m)
 	if reason := r.runner.blocked(r, c, m); reason != "" {
 		rs = []Result{{Status: Skip, Message: "skipped: " + reason + " failed"}}
 		o.blockedBy = reason
@@ -133,6 +184,7 @@ func (r *run) runOne(ctx context.Context, c check, m *member) []Result {
 	r.runner.mu.Lock()
 	r.runner.outcomes[key] = o
 	r.runner.mu.Unlock()
+	close(r.runner.done[key])
 	for i := range rs {
 		rs[i].Name, rs[i].Member = c.name, addr
 		// An ignored failure still blocks its dependents (recorded above); only its own status changes.

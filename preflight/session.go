@@ -23,8 +23,10 @@ func identity(ctx context.Context, r *run, _ *member) Result {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	r.onClose(cancel)
 	// The sasl check's session with the first member whose checks all passed: the same client
-	// configuration, already authenticated.
-	c := r.kept(r.passing)
+	// configuration, already authenticated, whoAmI asked on it. The others are closed now, beside
+	// the session checks.
+	k := r.pick(r.passing)
+	c, asked := k.c, k.whoAmI
 	if c == nil {
 		cfg := r.cfg
 		// Only the members whose checks passed: the point here is what the session can do once up.
@@ -39,15 +41,16 @@ func identity(ctx context.Context, r *run, _ *member) Result {
 			}
 			cfg.Authenticator = a
 		}
+		asked = &whoAmIAnswer{}
 		var err error
-		if c, err = client.Connect(cctx, cfg); err != nil {
+		if c, err = client.Connect(r.withWhoAmI(cctx, asked), cfg); err != nil {
 			msg, fix := explain(err, "see the per-member results above")
 			return Result{Status: Fail, Message: "no session: " + msg, Fix: fix}
 		}
 		r.onClose(func() { c.Close() })
 	}
 	r.session, r.sessionCtx = c, cctx
-	ids, how, err := r.identities(cctx, c)
+	ids, how, err := r.identities(cctx, c, asked)
 	r.ids = ids
 	switch {
 	case err != nil:
@@ -191,8 +194,14 @@ func dryRunElection(_ context.Context, r *run, _ *member) Result {
 		return res
 	}
 	t0 := time.Now()
-	l, err := e.Campaign(ctx, []byte("zk-secure-check"))
-	defer c.Delete(context.WithoutCancel(ctx), scratch, -1)
+	// Made here rather than by the campaign, whose first create would fail for want of it (one
+	// request less through the leader).
+	_, err = c.Create(ctx, scratch, nil, 0, nil)
+	var l *election.Leadership
+	if err == nil {
+		defer c.Delete(context.WithoutCancel(ctx), scratch, -1)
+		l, err = e.Campaign(ctx, []byte("zk-secure-check"))
+	}
 	if err != nil {
 		res.Status = Fail
 		res.Message = "campaign on a scratch latch failed: " + err.Error()
@@ -251,41 +260,63 @@ func (r *run) authenticator() (*sasl.Authenticator, error) {
 	return r.creds.auth, r.creds.err
 }
 
+// kept is a member's authenticated session from the sasl check, and what whoAmI said on it.
+type kept struct {
+	c      *client.Client
+	whoAmI *whoAmIAnswer
+}
+
 // keep holds a member's authenticated session (from the sasl check) for the session checks; every
-// kept session is closed when Run returns.
-func (r *run) keep(member string, c *client.Client) {
+// kept session is closed when Run returns, or by pick.
+func (r *run) keep(member string, k kept) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sessions == nil {
-		r.sessions = map[string]*client.Client{}
+		r.sessions = map[string]kept{}
 		r.closers = append(r.closers, r.closeKept)
 	}
-	r.sessions[member] = c
+	r.sessions[member] = k
 }
 
-// kept returns the kept session of the first of members that has one, or nil.
-func (r *run) kept(members []string) *client.Client {
+// pick returns the kept session of the first of members that has one (zero when none has), and
+// closes the others in the background: the session checks need one. Run waits for the closes.
+func (r *run) pick(members []string) kept {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var k kept
 	for _, m := range members {
-		if c := r.sessions[m]; c != nil {
-			return c
+		if s, ok := r.sessions[m]; ok {
+			k = s
+			break
 		}
 	}
-	return nil
+	var wg sync.WaitGroup
+	for m, s := range r.sessions {
+		if s.c == k.c {
+			continue
+		}
+		delete(r.sessions, m)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.c.Close()
+		}()
+	}
+	r.closers = append(r.closers, wg.Wait)
+	return k
 }
 
 // closeKept closes the kept sessions, all at once.
 func (r *run) closeKept() {
 	r.mu.Lock()
-	cs := r.sessions
+	ss := r.sessions
 	r.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, c := range cs {
+	for _, s := range ss {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Close()
+			s.c.Close()
 		}()
 	}
 	wg.Wait()

@@ -4,116 +4,111 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"time"
-
-	"github.com/go-zookeeper/zk"
+	"io"
+	"sync"
 
 	"github.com/zksecure/zksecure/acl"
 	"github.com/zksecure/zksecure/client"
+	"github.com/zksecure/zksecure/internal/session"
 	"github.com/zksecure/zksecure/internal/wire"
 )
 
-// whoAmITimeout bounds the whoAmI session: connect, SASL, one request.
-const whoAmITimeout = 10 * time.Second
-
-// identities returns the ids the servers give this client's sessions, and how they were learned.
+// identities returns the ids the servers give the session c, and how they were learned.
 //
-// On a member that runs ZooKeeper 3.7+ it asks the server itself (whoAmI, opcode 107) on a short
-// session of its own, made with the same TLS and SASL settings as c: go-zookeeper has no whoAmI, and
-// the only connection zksecure owns before go-zookeeper's first request is the SASL wrapper's, which
-// must not send a request a 3.4–3.6 server answers by closing the connection. The dialers are the
-// same as the session's, the server's answer is the same, and no write is needed (the probe node
-// needs create permission in the namespace). Otherwise — every member older than 3.7, or whoAmI
+// On a member that runs ZooKeeper 3.7+ the server itself was asked (whoAmI, opcode 107) on c's own
+// connection, right after its SASL exchange and before go-zookeeper's first request (see
+// askWhoAmI): go-zookeeper has no whoAmI, and a 3.4–3.6 server answers the request by closing the
+// connection, so it is sent only where the version check found 3.7+. No write is needed (the probe
+// node needs create permission in the namespace). Otherwise — every member older than 3.7, or whoAmI
 // failing — it falls back to the probe node (client.Identities), which works on every version.
-func (r *run) identities(ctx context.Context, c *client.Client) ([]acl.Identity, string, error) {
-	withCert := r.useTLS && r.tls != nil && r.tls.Certificate() != nil
-	if m := r.whoAmIMember(c.Config().Members); m != "" && (r.sasl || withCert) {
-		ids, err := r.whoAmI(ctx, m)
+func (r *run) identities(ctx context.Context, c *client.Client, asked *whoAmIAnswer) ([]acl.Identity, string, error) {
+	if member, ids, err, ok := asked.get(); ok {
 		if err == nil {
-			return ids, "whoAmI on " + m, nil
+			return ids, "whoAmI on " + member, nil
 		}
-		r.log.Debug("whoAmI failed; using the probe node", "member", m, "error", err.Error())
+		r.log.Debug("whoAmI failed; using the probe node", "member", member, "error", err.Error())
 	}
 	ids, err := c.Identities(ctx)
 	return ids, "probe node", err
 }
 
-// whoAmIMember is the first member known to run 3.7+, or "".
-func (r *run) whoAmIMember(members []string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, m := range members {
-		if v, ok := r.versions[m]; ok && v.SupportsWhoAmI() {
-			return m
-		}
-	}
-	return ""
+// whoAmIAnswer is what whoAmI said on a session's connection; its zero value has not been asked.
+type whoAmIAnswer struct {
+	mu     sync.Mutex
+	asked  bool
+	member string
+	ids    []acl.Identity
+	err    error
 }
 
-// whoAmI opens a session on member alone with the checker's dialers, asks whoAmI and closes the
-// session. The ip id every connection has is left out: it is never an authenticated identity (a
-// creator ACL never carries it).
-func (r *run) whoAmI(ctx context.Context, member string) ([]acl.Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, whoAmITimeout)
-	defer cancel()
-	var dial zk.Dialer = net.DialTimeout
-	if r.useTLS {
-		dial = r.tls.Dialer(nil)
+func (a *whoAmIAnswer) set(member string, ids []acl.Identity, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked, a.member, a.ids, a.err = true, member, ids, err
+}
+
+// get returns the answer, and whether whoAmI was asked at all (a nil answer never was).
+func (a *whoAmIAnswer) get() (member string, ids []acl.Identity, err error, asked bool) {
+	if a == nil {
+		return "", nil, nil, false
 	}
-	if r.sasl {
-		// The run's one login (and its tickets), with a failure latch of this session's own.
-		root, err := r.authenticator()
-		if err != nil {
-			return nil, err
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.member, a.ids, a.err, a.asked
+}
+
+// withWhoAmI returns ctx for a client.Connect whose session asks whoAmI on its first connection
+// (see askWhoAmI), the answer going into into.
+func (r *run) withWhoAmI(ctx context.Context, into *whoAmIAnswer) context.Context {
+	withCert := r.useTLS && r.tls != nil && r.tls.Certificate() != nil
+	if !r.sasl && !withCert {
+		return ctx // nothing authenticates the session: the probe node says so as well
+	}
+	return session.WithPreamble(ctx, func(member string, rw io.ReadWriter) error {
+		if !r.supportsWhoAmI(member) {
+			return nil
 		}
-		a := root.Fork()
-		defer a.Close()
-		if err := a.Login(ctx); err != nil {
-			return nil, err
+		ids, err := whoAmI(rw, member)
+		into.set(member, ids, err)
+		if errors.Is(err, errWhoAmIConn) {
+			return err // what the connection holds now is unknown: go-zookeeper dials again
 		}
-		dial = a.Dialer(dial)
+		return nil // the server answered: the connection is in order
+	})
+}
+
+// supportsWhoAmI reports whether the version check found member to run 3.7+.
+func (r *run) supportsWhoAmI(member string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.versions[member]
+	return ok && v.SupportsWhoAmI()
+}
+
+// errWhoAmIConn marks a whoAmI that failed on the connection itself (a write or a read), rather
+// than in the server's answer.
+var errWhoAmIConn = errors.New("preflight: whoAmI: the connection failed")
+
+// whoAmIXid is distinct from the SASL exchange's xids and far above go-zookeeper's first ones.
+const whoAmIXid = 1 << 20
+
+// whoAmI asks whoAmI on rw, a session's connection before go-zookeeper's first request. The ip id
+// every connection has is left out: it is never an authenticated identity (a creator ACL never
+// carries it).
+func whoAmI(rw io.ReadWriter, member string) ([]acl.Identity, error) {
+	if _, err := rw.Write(wire.AppendRequest(nil, whoAmIXid, wire.OpWhoAmI)); err != nil {
+		return nil, fmt.Errorf("%w: request to %s: %w", errWhoAmIConn, member, err)
 	}
-	deadline, _ := ctx.Deadline()
-	conn, err := dial("tcp", member, time.Until(deadline))
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	if err := conn.SetDeadline(deadline); err != nil {
-		return nil, err
-	}
-	if _, err := conn.Write(wire.AppendConnectRequest(nil, int32(whoAmITimeout/time.Millisecond))); err != nil {
-		return nil, err
-	}
-	_, body, err := wire.ReadFrame(conn) // with SASL: authenticated before this returns
-	if err != nil {
-		return nil, fmt.Errorf("preflight: whoAmI: ConnectResponse from %s: %w", member, err)
-	}
-	cr, err := wire.ParseConnectResponse(body)
-	if err != nil {
-		return nil, err
-	}
-	if cr.SessionID == 0 {
-		return nil, errors.New("preflight: whoAmI: the server refused the session")
-	}
-	const xid = 1 << 20 // distinct from the SASL exchange's xids
-	if _, err := conn.Write(wire.AppendRequest(nil, xid, wire.OpWhoAmI)); err != nil {
-		return nil, err
-	}
-	defer conn.Write(wire.AppendRequest(nil, xid+1, wire.OpCloseSession))
 	for {
-		_, body, err := wire.ReadFrame(conn)
+		_, body, err := wire.ReadFrame(rw)
 		if err != nil {
-			return nil, fmt.Errorf("preflight: whoAmI: reply from %s: %w", member, err)
+			return nil, fmt.Errorf("%w: reply from %s: %w", errWhoAmIConn, member, err)
 		}
 		h, rest, err := wire.ParseReplyHeader(body)
 		if err != nil {
 			return nil, err
 		}
-		if h.Xid != xid {
+		if h.Xid != whoAmIXid {
 			continue // a ping or notification
 		}
 		if h.Err != wire.ErrCodeOK {

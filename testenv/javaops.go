@@ -31,6 +31,26 @@ func (c *JavaClient) Connect(ctx context.Context, connect string, sessionTimeout
 	return int64(id), time.Duration(n), nil
 }
 
+// ConnectUsable is Connect timed to a usable session: the clock inside the JVM runs from
+// new ZooKeeper() to SyncConnected (and SaslAuthenticated when sasl is true) and one exists("/")
+// answered, the way a Go caller times client.Connect then Exists.
+func (c *JavaClient) ConnectUsable(ctx context.Context, connect string, sessionTimeout time.Duration, sasl bool) (time.Duration, error) {
+	mode := "nosasl"
+	if sasl {
+		mode = "sasl"
+	}
+	out, err := c.Do(ctx, "connect", connect, strconv.Itoa(int(sessionTimeout/time.Millisecond)), mode, "exists")
+	if err != nil {
+		return 0, err
+	}
+	_, ns, _ := strings.Cut(out, " ")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("testenv: java peer: bad elapsed time %q", ns)
+	}
+	return time.Duration(n), nil
+}
+
 // Create creates a node; acl is "open", "creator", "read" or "scheme:id:perms|..." entries; mode is
 // persistent, ephemeral, persistent_sequential or ephemeral_sequential.
 func (c *JavaClient) Create(ctx context.Context, path, data, acl, mode string) (string, error) {

@@ -78,13 +78,44 @@ type Member struct {
 // returned Member holds what was learned either way (Mode is TLS once a TLS handshake passed, even
 // when srvr then failed).
 func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err error) {
+	return detect(ctx, member, hs, &firstConn{})
+}
+
+// DetectOn is Detect with its first connection already made: raw, a TCP connection to member
+// that nothing has been sent on (zk-secure-check's tcp check hands over its own, so that a
+// server sees one connection for both checks). Detect's further connections, when it needs them
+// (a plaintext srvr after a failed handshake, a TLS probe of a silent plaintext attempt), are
+// its own. raw is closed when DetectOn returns.
+func DetectOn(ctx context.Context, raw net.Conn, member string, hs Handshaker) (Member, error) {
+	first := &firstConn{c: raw}
+	defer first.close()
+	return detect(ctx, member, hs, first)
+}
+
+// firstConn holds a connection made before Detect, used by its first dial.
+type firstConn struct{ c net.Conn }
+
+// take returns the held connection, once (nil after that, and without one).
+func (f *firstConn) take() net.Conn {
+	c := f.c
+	f.c = nil
+	return c
+}
+
+func (f *firstConn) close() {
+	if c := f.take(); c != nil {
+		c.Close()
+	}
+}
+
+func detect(ctx context.Context, member string, hs Handshaker, first *firstConn) (m Member, err error) {
 	start := time.Now()
 	m = Member{Addr: member}
 	defer func() { m.Took = time.Since(start) }()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if hs == nil {
-		out, err := plainSrvr(ctx, member)
+		out, err := plainSrvr(ctx, member, first)
 		if err != nil {
 			if errors.Is(err, ErrUnreachable) {
 				return m, err
@@ -106,7 +137,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 	}
 	var chainSeen []*x509.Certificate
 	handshook := false
-	out, err := askSrvr(ctx, member, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+	out, err := askSrvr(ctx, member, first, func(ctx context.Context, raw net.Conn) (net.Conn, error) {
 		c, err := hs.Handshake(ctx, raw, member)
 		if err != nil {
 			return nil, err
@@ -128,7 +159,7 @@ func Detect(ctx context.Context, member string, hs Handshaker) (m Member, err er
 			return m, err
 		}
 		// Did the port close on our ClientHello because it speaks plaintext? Ask srvr in plaintext.
-		if pout, perr := plainSrvr(ctx, member); perr == nil {
+		if pout, perr := plainSrvr(ctx, member, first); perr == nil {
 			v, _ := ParseSrvr(pout)
 			m.Mode, m.Version, m.ServerMode = Plaintext, v, ServerMode(pout)
 			if !v.IsZero() && !v.SupportsTLS() {
@@ -159,19 +190,22 @@ func (m *Member) fill(out string) error {
 // port just waits for the rest of a TLS record, which would otherwise use up the caller's deadline.
 const srvrAnswerTime = 2 * time.Second
 
-func plainSrvr(ctx context.Context, member string) (string, error) {
+func plainSrvr(ctx context.Context, member string, first *firstConn) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, srvrAnswerTime)
 	defer cancel()
-	return askSrvr(ctx, member, nil)
+	return askSrvr(ctx, member, first, nil)
 }
 
-// askSrvr asks member for srvr and reads the whole answer; wrap, when set, turns the TCP connection into
-// a TLS one first.
-func askSrvr(ctx context.Context, member string, wrap func(context.Context, net.Conn) (net.Conn, error)) (string, error) {
-	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", member)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrUnreachable, member, err)
+// askSrvr asks member for srvr and reads the whole answer, on first's connection when it holds one
+// (else on a new one); wrap, when set, turns the TCP connection into a TLS one first.
+func askSrvr(ctx context.Context, member string, first *firstConn, wrap func(context.Context, net.Conn) (net.Conn, error)) (string, error) {
+	var err error
+	raw := first.take()
+	if raw == nil {
+		var d net.Dialer
+		if raw, err = d.DialContext(ctx, "tcp", member); err != nil {
+			return "", fmt.Errorf("%w: %s: %w", ErrUnreachable, member, err)
+		}
 	}
 	conn := raw
 	if wrap != nil {

@@ -87,6 +87,32 @@ func TestDetectReportsEachMember(t *testing.T) {
 	}
 }
 
+// DetectOn goes on on a connection the caller made, with the same findings as Detect; where it
+// must look again (TLS asked of a plaintext port) it makes its own connections.
+func TestDetectOnAGivenConnection(t *testing.T) {
+	requireEnv(t)
+	ctx := context.Background()
+	dial := func(addr string) net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	m, err := version.DetectOn(ctx, dial(zk38.Members[0].SecureAddr()), zk38.Members[0].SecureAddr(), clientTLS)
+	if err != nil || m.Mode != version.TLS || m.Version.String() != "3.8.0" || len(m.Chain) == 0 {
+		t.Errorf("3.8 TLS: %+v, %v", m, err)
+	}
+	m, err = version.DetectOn(ctx, dial(zk38.Members[0].PlainAddr()), zk38.Members[0].PlainAddr(), nil)
+	if err != nil || m.Mode != version.Plaintext || m.Version.String() != "3.8.0" {
+		t.Errorf("3.8 plaintext: %+v, %v", m, err)
+	}
+	m, err = version.DetectOn(ctx, dial(zk38.Members[0].PlainAddr()), zk38.Members[0].PlainAddr(), clientTLS)
+	if !errors.Is(err, version.ErrPlaintextPort) || m.Version.String() != "3.8.0" {
+		t.Errorf("TLS asked of the plaintext port: %+v, %v; want ErrPlaintextPort with the version", m, err)
+	}
+}
+
 func TestDetectExplainsWrongTransport(t *testing.T) {
 	requireEnv(t)
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zksecure/zksecure/internal/bounded"
+	"github.com/zksecure/zksecure/internal/tlsresume"
 )
 
 var (
@@ -329,8 +330,8 @@ func (cl *Client) configFor(ctx context.Context, member string, remoteIP net.IP)
 	}
 	// Resume an earlier session with this member and certificate rather than a full handshake —
 	// unless the certificate is no longer valid: a resumed handshake would not present it, and so
-	// not refuse it as GetClientCertificate does.
-	if m.cert == nil || m.certValid(time.Now()) == nil {
+	// not refuse it as GetClientCertificate does. (internal/tlsresume turns this off for a benchmark.)
+	if (m.cert == nil || m.certValid(time.Now()) == nil) && !tlsresume.Disabled.Load() {
 		tc.ClientSessionCache = memberSessions{sessionsFor(m.cert), member}
 	}
 	if m.cert != nil {

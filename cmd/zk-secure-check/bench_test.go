@@ -25,8 +25,10 @@ import (
 // CPU time (user + system, p50), and the CPU time the three servers spent during a check (p50).
 // With ZK_SECURE_CHECK_BENCH_DEBUG=FILE one more run's debug log (each check's and phase's timing)
 // is written to FILE. With ZK_SECURE_CHECK_BENCH_BASELINE=BINARY that binary (an earlier build)
-// runs in the same loop too, and baseline ÷ check is reported: a before/after comparison that holds
-// on a loaded machine.
+// runs in the same loop too, and baseline ÷ check is reported (of the p50s, and the median of each
+// loop's pair), with the servers' CPU during the baseline's runs: a before/after comparison that holds
+// on a loaded machine. The server-side operations of one more run, counted in the servers' logs
+// (srv-*: TLS connections, srvr commands, sessions, SASL logins, closes), are reported last.
 func BenchmarkFullCheck(b *testing.B) {
 	if probeRun(b) {
 		return
@@ -55,13 +57,15 @@ func BenchmarkFullCheck(b *testing.B) {
 		return sum
 	}
 	baseline := os.Getenv("ZK_SECURE_CHECK_BENCH_BASELINE")
-	var baseRuns []time.Duration
+	var baseRuns, baseSrvCPUs []time.Duration
 	baseOnce := func() {
+		s0 := serversCPU()
 		t0 := time.Now()
 		if out, err := exec.CommandContext(ctx, baseline, args...).CombinedOutput(); err != nil {
 			b.Fatalf("baseline check failed: %v\n%s", err, out)
 		}
 		baseRuns = append(baseRuns, time.Since(t0))
+		baseSrvCPUs = append(baseSrvCPUs, serversCPU()-s0)
 	}
 	checkOnce := func(withDebug bool) (time.Duration, int64) {
 		a := args
@@ -137,14 +141,83 @@ func BenchmarkFullCheck(b *testing.B) {
 	if baseline != "" {
 		b.ReportMetric(float64(med(baseRuns).Microseconds())/1000, "baseline-p50-ms")
 		b.ReportMetric(med(baseRuns).Seconds()/med(checks).Seconds(), "baseline/check")
+		b.ReportMetric(float64(med(baseSrvCPUs).Microseconds())/1000, "baseline-servers-cpu-ms")
+		ratios := make([]float64, len(baseRuns))
+		for i := range baseRuns {
+			ratios[i] = baseRuns[i].Seconds() / checks[i].Seconds()
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], "baseline/check-pairs") // the median of each loop's pair
 		b.Logf("baseline %s: %v per run", baseline, rounded(baseRuns))
 	}
+	// One more run, its server-side operations counted in the servers' logs.
+	before := serverLogSizes(env.ZooKeeper)
+	checkOnce(false)
+	time.Sleep(time.Second) // the closes' commits reach every member's log
+	ops := countServerOps(env.ZooKeeper, before)
+	for _, o := range serverOps {
+		b.ReportMetric(float64(ops[o.metric]), o.metric)
+	}
+	b.Logf("server operations of one run: %v", ops)
 	if debugLog != "" {
 		d, _ := checkOnce(true)
 		if err := os.WriteFile(debugLog, []byte(fmt.Sprintf("%s(the process took %v)\n", lastLog, d)), 0o644); err != nil {
 			b.Error(err)
 		}
 	}
+}
+
+// serverOps are the server-side operations of a check run that the servers log (ZooKeeper 3.8 at
+// INFO), by benchmark metric: a TLS connection that completed its handshake (x509 authentication),
+// a srvr command, a TLS connection that closed before its handshake, a new session (each a
+// createSession through the quorum: every member logs its commit), a SASL login, a closeSession.
+var serverOps = []struct {
+	metric, line string
+	perMember    bool // logged by every member: counted once
+}{
+	{"srv-tls-conns", "X509AuthenticationProvider", false},
+	{"srv-srvr", "Processing srvr command", false},
+	{"srv-failed-handshakes", "Unsuccessful handshake", false},
+	{"srv-sessions", "Committing global session", true},
+	{"srv-sasl", "Successfully authenticated client", false},
+	{"srv-closes", "closeSession request", false},
+}
+
+func serverLogSizes(z *testenv.ZooKeeper) []int64 {
+	var sizes []int64
+	for _, m := range z.Members {
+		st, err := os.Stat(m.LogPath)
+		if err != nil {
+			sizes = append(sizes, 0)
+			continue
+		}
+		sizes = append(sizes, st.Size())
+	}
+	return sizes
+}
+
+// countServerOps counts serverOps in what the members logged since before.
+func countServerOps(z *testenv.ZooKeeper, before []int64) map[string]int {
+	counts := map[string]int{}
+	for i, m := range z.Members {
+		b, err := os.ReadFile(m.LogPath)
+		if err != nil || int64(len(b)) < before[i] {
+			continue
+		}
+		for _, line := range strings.Split(string(b[before[i]:]), "\n") {
+			for _, o := range serverOps {
+				if strings.Contains(line, o.line) {
+					counts[o.metric]++
+				}
+			}
+		}
+	}
+	for _, o := range serverOps {
+		if o.perMember {
+			counts[o.metric] /= len(z.Members)
+		}
+	}
+	return counts
 }
 
 // probeRun reports whether this is the testing package's first call with b.N = 1, made before the

@@ -14,32 +14,12 @@ import (
 // goroutine; one that has already ended returns its error without calling f.
 func Value[T any](ctx context.Context, f func() (T, error)) (T, error) { return In(nil, ctx, f) }
 
-// ValueOf is Value for f(arg): the goroutine calls f itself, one frame less than a closure around
-// it would take — for a hot path whose call is deep, where that frame makes the goroutine's small
-// first stack grow (a copy) on every call.
-func ValueOf[A, T any](ctx context.Context, f func(A) (T, error), arg A) (T, error) {
-	return run(nil, ctx, f, arg)
-}
-
 // In is Value that counts f in wg while it runs on a goroutine of its own (when wg is not nil), so
 // that the owner of what f uses can wait (wg.Wait) for calls abandoned by their callers before it
 // frees it.
 func In[T any](wg *sync.WaitGroup, ctx context.Context, f func() (T, error)) (T, error) {
-	return run(wg, ctx, func(struct{}) (T, error) { return f() }, struct{}{})
-}
-
-// ErrIn is In for a call that returns only an error.
-func ErrIn(wg *sync.WaitGroup, ctx context.Context, f func() error) error {
-	_, err := In(wg, ctx, func() (struct{}, error) { return struct{}{}, f() })
-	return err
-}
-
-// Err is Value for a call that returns only an error.
-func Err(ctx context.Context, f func() error) error { return ErrIn(nil, ctx, f) }
-
-func run[A, T any](wg *sync.WaitGroup, ctx context.Context, f func(A) (T, error), arg A) (T, error) {
 	if ctx.Done() == nil {
-		return f(arg)
+		return f()
 	}
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -57,7 +37,7 @@ func run[A, T any](wg *sync.WaitGroup, ctx context.Context, f func(A) (T, error)
 		if wg != nil {
 			defer wg.Done()
 		}
-		v, err := f(arg)
+		v, err := f()
 		done <- result{v, err}
 	}()
 	select {
@@ -67,3 +47,12 @@ func run[A, T any](wg *sync.WaitGroup, ctx context.Context, f func(A) (T, error)
 		return zero, ctx.Err()
 	}
 }
+
+// ErrIn is In for a call that returns only an error.
+func ErrIn(wg *sync.WaitGroup, ctx context.Context, f func() error) error {
+	_, err := In(wg, ctx, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
+// Err is Value for a call that returns only an error.
+func Err(ctx context.Context, f func() error) error { return ErrIn(nil, ctx, f) }

@@ -98,7 +98,7 @@ func timed(d zk.Dialer, log *slog.Logger, what string) zk.Dialer {
 // Open starts the session and returns once it exists (authenticated, with Auth); with the first
 // permanent authentication failure; or with ctx's error, unwrapped, when ctx ends first (transient
 // failures are retried on the next member with go-zookeeper's backoff until then). On error the
-// connection is closed. After Open returned, a permanent authentication failure closes Conn
+// connection is closed. A Preamble that ctx carries (WithPreamble) runs on the first connection. After Open returned, a permanent authentication failure closes Conn
 // (fail-closed): its requests then fail with zk.ErrClosing.
 func Open(ctx context.Context, s Spec) (*Session, error) {
 	if len(s.Members) == 0 {
@@ -119,6 +119,9 @@ func Open(ctx context.Context, s Spec) (*Session, error) {
 	}
 	if s.Auth != nil {
 		d = s.Auth.Dialer(d)
+	}
+	if p := preambleFrom(ctx); p != nil {
+		d = withPreamble(d, p, attempt)
 	}
 	hs := s.Handshake
 	if hs == nil {

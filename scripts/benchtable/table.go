@@ -25,17 +25,50 @@ type row struct {
 	goal      string
 }
 
+// javaWarm and javaCold say how the Java client is timed in the connect rows.
+const (
+	javaWarm = "Java 3.8 client, fresh ZooKeeper + own keytab login, timed in a warm JVM"
+	javaCold = "a cold java process, Java 3.8 client"
+)
+
 // table is the summary, figure by figure (issue 14's goals and the README's performance table).
 var table = []row{
-	{figure: "connect to a usable session, plaintext (p50 ms)", ours: metric{"client", "BenchmarkConnect/plaintext", "p50-ms"}},
+	{figure: "connect to a usable session, plaintext (p50 ms)", ours: metric{"client", "BenchmarkConnect/plaintext", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/plaintext", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/plaintext", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
 	{figure: "connect to a usable session, Kerberos SASL (p50 ms)", ours: metric{"client", "BenchmarkConnect/sasl", "p50-ms"},
-		other: metric{"auth/sasl", "BenchmarkConnect/java-sasl", "p50-ms"}, otherName: "the Java client's own connect, timed in a warm JVM (auth/sasl)", ratioName: "Java ÷ zksecure", goal: "≥ 3×"},
-	{figure: "connect to a usable session, TLS (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls", "p50-ms"}},
+		other: metric{"client", "BenchmarkConnect/sasl", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure", goal: "≥ 3×"},
+	{figure: "connect to a usable session, TLS (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/tls", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/tls", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "connect to a usable session, TLS + SASL, vs the Java client (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkConnect/tls-sasl", "java-p50-ms"}, otherName: javaWarm,
+		ratioOf: metric{"client", "BenchmarkConnect/tls-sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure", goal: "≥ 4×"},
 	{figure: "connect to a usable session, TLS + SASL (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl", "p50-ms"},
 		other: metric{"client", "BenchmarkConnect/sasl", "p50-ms"}, otherName: "SASL without TLS", goal: "≤ SASL + 6 ms"},
 	{figure: "connect, TLS + SASL with ready credentials (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl-ready", "p50-ms"}},
 	{figure: "SASL session, inner path with a cached ticket (p50 ms)", ours: metric{"auth/sasl", "BenchmarkConnect/sasl", "p50-ms"},
 		other: metric{"auth/sasl", "BenchmarkConnect/plain", "p50-ms"}, otherName: "plain session", goal: "≤ plain + 2 ms"},
+
+	{figure: "cold process: connect, Exists, Close, exec → exit, plaintext (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/plaintext", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/plaintext", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/plaintext", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process: connect, Exists, Close, exec → exit, Kerberos SASL (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/sasl", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process: connect, Exists, Close, exec → exit, TLS + SASL (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "p50-ms"},
+		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-p50-ms"}, otherName: javaCold,
+		ratioOf: metric{"client", "BenchmarkColdConnect/tls-sasl", "java/zksecure-p50"}, ratioName: "Java ÷ zksecure"},
+	{figure: "cold process, TLS + SASL: peak resident set (MiB)", ours: metric{"client", "BenchmarkColdConnect/tls-sasl", "maxrss-MiB"},
+		other: metric{"client", "BenchmarkColdConnect/tls-sasl", "java-maxrss-MiB"}, otherName: javaCold, ratioName: "Java ÷ zksecure"},
+	{figure: "member lost → TLS + SASL session re-authenticated and usable, TLS session resumed (p50 ms)", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-p50-ms"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-p50-ms"}, otherName: "full handshake, no session cache",
+		ratioOf: metric{"client", "BenchmarkReconnectResumption", "resumed/full-p50"}, ratioName: "resumed ÷ full"},
+	{figure: "member lost → reconnected: the TLS dial (TCP + handshake), resumed (p50 ms)", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-dial-p50-ms"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-dial-p50-ms"}, otherName: "full handshake", ratioName: "resumed ÷ full", inverse: true},
+	{figure: "member lost → reconnected: share of handshakes resumed", ours: metric{"client", "BenchmarkReconnectResumption", "resumed-share"},
+		other: metric{"client", "BenchmarkReconnectResumption", "full-resumed-share"}, otherName: "without the session cache", goal: "1 (0 without)"},
 
 	{figure: "reconnect storm, SASL: every affected session usable again (p100 ms)", ours: metric{"hatest", "BenchmarkReconnectStorm/sasl", "zksecure-p100-ms"},
 		other: metric{"hatest", "BenchmarkReconnectStorm/sasl", "java-p100-ms"}, otherName: "Java client",
@@ -68,6 +101,10 @@ var table = []row{
 		other: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "zkcli-p50-ms"}, otherName: "one zkCli ls /",
 		ratioOf: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "zkcli/check"}, ratioName: "zkCli ÷ check", goal: "≤ 100 ms; ≥ 10×"},
 	{figure: "full zk-secure-check: peak resident set (MiB)", ours: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "check-maxrss-MiB"}, goal: "≤ 20 MiB"},
+	{figure: "full zk-secure-check: CPU time of the three servers during a run (p50 ms)", ours: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "check-servers-cpu-ms"},
+		other: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "check-cpu-ms"}, otherName: "the checker's own CPU time"},
+	{figure: "full zk-secure-check: sessions / TLS connections the servers see per run", ours: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "srv-sessions"},
+		other: metric{"cmd/zk-secure-check", "BenchmarkFullCheck", "srv-tls-conns"}, otherName: "TLS connections"},
 
 	{figure: "get: client ÷ raw go-zookeeper throughput", ours: metric{"client", "BenchmarkWrapperOverhead/get", "client-p50-µs"},
 		other: metric{"client", "BenchmarkWrapperOverhead/get", "raw-p50-µs"}, otherName: "raw go-zookeeper (p50 µs)",
@@ -78,6 +115,12 @@ var table = []row{
 	{figure: "create: client ÷ raw go-zookeeper throughput", ours: metric{"client", "BenchmarkWrapperOverhead/create", "client-p50-µs"},
 		other: metric{"client", "BenchmarkWrapperOverhead/create", "raw-p50-µs"}, otherName: "raw go-zookeeper (p50 µs)",
 		ratioOf: metric{"client", "BenchmarkWrapperOverhead/create", "client/raw-throughput"}, ratioName: "client ÷ raw", goal: "≥ 0.97"},
+	{figure: "get: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/get", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
+	{figure: "set: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/set", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
+	{figure: "create: client ÷ raw go-zookeeper throughput, context that cannot end (no hand-off to a worker)",
+		ratioOf: metric{"client", "BenchmarkWrapperOverhead/create", "client-no-deadline/raw-throughput"}, ratioName: "client ÷ raw"},
 
 	{figure: "resign → new leader, 5 contenders, SASL (p50 ms)", ours: metric{"election", "BenchmarkResignToNewLeader/go", "p50-ms"},
 		other: metric{"election", "BenchmarkResignToNewLeader/curator", "p50-ms"}, otherName: "Curator",

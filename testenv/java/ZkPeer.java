@@ -2,7 +2,8 @@
 // Each input line is a command; each gets exactly one output line: "ok <result>" or
 // "err <KeeperException.Code name | EXCEPTION> <message>". Data and ids are percent-encoded (UTF-8).
 //
-//   connect <connectString> <sessionTimeoutMs> <sasl|nosasl>   -> ok <sessionId hex> <elapsed ns>
+//   connect <connectString> <sessionTimeoutMs> <sasl|nosasl> [exists] -> ok <sessionId hex> <elapsed ns>
+//                                                                  (exists: the time includes one exists /)
 //   create <path> <data> <acl> <mode>                          -> ok <created path>
 //   get <path>                                                 -> ok <data>
 //   set <path> <data>                                          -> ok <version>
@@ -89,7 +90,7 @@ public class ZkPeer {
 
     static String handle(String[] f) throws Exception {
         switch (f[0]) {
-            case "connect": return connect(f[1], Integer.parseInt(f[2]), f[3].equals("sasl"));
+            case "connect": return connect(f[1], Integer.parseInt(f[2]), f[3].equals("sasl"), f.length > 4 && f[4].equals("exists"));
             case "create": {
                 byte[] data = dec(f[2]).getBytes(StandardCharsets.UTF_8);
                 return zk.create(f[1], data, acl(f[3]), CreateMode.valueOf(f[4].toUpperCase()));
@@ -213,7 +214,8 @@ public class ZkPeer {
     }
 
     // connect waits for SyncConnected and, with SASL, for SaslAuthenticated; AuthFailed is an error.
-    static String connect(String conn, int timeoutMs, boolean sasl) throws Exception {
+    // With exists, the session then answers one exists("/") before the clock stops: a usable session.
+    static String connect(String conn, int timeoutMs, boolean sasl, boolean exists) throws Exception {
         if (zk != null) { zk.close(); zk = null; }
         final CompletableFuture<String> ready = new CompletableFuture<>();
         final boolean[] connected = {false};
@@ -234,6 +236,7 @@ public class ZkPeer {
         } catch (TimeoutException e) {
             throw new TimeoutException("no " + (sasl ? "SaslAuthenticated" : "SyncConnected") + " within " + timeoutMs + " ms (connected: " + connected[0] + ")");
         }
+        if (exists) zk.exists("/", false);
         long elapsed = System.nanoTime() - start;
         return "0x" + Long.toHexString(zk.getSessionId()) + " " + elapsed;
     }
