@@ -31,6 +31,8 @@ type Client struct {
 	tls            *zktls.Client
 	useTLS         bool
 	reports        []MemberReport
+	unchecked      []bool // reports whose reachability Members checks (checkReachable)
+	reportsOnce    sync.Once
 
 	hs session.Handshake // what the latest ConnectResponse said
 
@@ -90,7 +92,13 @@ func (c *Client) Namespace() string { return c.ns.base }
 func (c *Client) UsesTLS() bool { return c.useTLS }
 
 // Members returns the transport negotiation's per-member report (nil when no probe was needed).
-func (c *Client) Members() []MemberReport { return c.reports }
+// A member that an earlier Connect of this process probed with the same TLS client (and files) is
+// not probed again: its mode and version are what that probe found, and whether it can be reached
+// is checked now, on the first call, with a TCP connection (bounded by ConnectionTimeout).
+func (c *Client) Members() []MemberReport {
+	c.reportsOnce.Do(c.checkReachable)
+	return c.reports
+}
 
 // Authenticator returns the client's Kerberos authenticator (a Fork of Config.Authenticator when
 // one was given), or nil when SASL is off.

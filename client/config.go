@@ -19,7 +19,8 @@ type Transport string
 
 const (
 	// TransportAuto uses TLS when TLS is configured, plaintext when it is not. With TLS configured,
-	// Connect probes every member: one that answers in plaintext (a 3.4 server, a clientPort) is
+	// Connect probes every member (once per process and TLS client, see Client.Members): one that
+	// answers in plaintext (a 3.4 server, a clientPort) is
 	// refused, as is a configuration no answering member accepts — never downgraded. A member that
 	// cannot be reached does not stop Connect: the session uses the others and dials it later over
 	// TLS only (refusing it, with a warning, if it then does not speak TLS). When no member answers
@@ -76,7 +77,9 @@ type Config struct {
 	MaxRetryAttempts int
 	// Transport is auto, plaintext or tls; empty means auto.
 	Transport Transport
-	// TLS configures TLS; nil means not configured.
+	// TLS configures TLS; nil means not configured. Connect uses the process's loaded TLS client for
+	// these settings (zktls.Shared, with Logger if TLS.Logger is nil): clients with equal TLS settings
+	// read the files once, again only when one of them changed, and resume each other's TLS sessions.
 	TLS *zktls.Config
 	// TLSClient is TLS already loaded (the result of zktls.Config.Load, for a caller that holds it
 	// anyway); nil means Connect loads TLS itself. When set, TLS is configured, no file is read

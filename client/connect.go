@@ -142,7 +142,9 @@ func (c *Client) phases() func(name string) {
 	}
 }
 
-// loadTLS uses Config.TLSClient, or loads Config.TLS, when TLS is configured or required.
+// loadTLS uses Config.TLSClient, or the process's loaded TLS client for Config.TLS (zktls.Shared:
+// the files are read again only when they changed, and the connections of every client with these
+// settings resume each other's TLS sessions), when TLS is configured or required.
 func (c *Client) loadTLS() error {
 	switch {
 	case c.cfg.TLSClient != nil:
@@ -153,10 +155,10 @@ func (c *Client) loadTLS() error {
 			tc = *c.cfg.TLS
 		}
 		if tc.Logger == nil {
-			tc.Logger = c.log // reloads of the TLS files
+			tc.Logger = c.cfg.Logger // reloads of the TLS files; one logger per process's client
 		}
 		var err error
-		if c.tls, err = tc.Load(); err != nil {
+		if c.tls, err = zktls.Shared(tc); err != nil {
 			return err
 		}
 	}

@@ -107,6 +107,14 @@ func (c *Client) ensureNamespace(ctx context.Context) error {
 	if c.nsReady.Load() {
 		return nil
 	}
+	// The namespace itself first: once it exists (every session but the first one's), one round trip
+	// is all this costs.
+	if r, err := c.do(ctx, read, existsCall, args{path: c.ns.base}); err != nil {
+		return fmt.Errorf("client: checking the HA path %s: %w", c.ns.base, err)
+	} else if r.ok {
+		c.nsReady.Store(true)
+		return nil
+	}
 	for _, p := range c.ns.chain() {
 		r, err := c.do(ctx, read, existsCall, args{path: p})
 		if err != nil {

@@ -51,7 +51,9 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return ErrTransport }
 
 // negotiateTransport probes every member when TLS is configured (beside the session's setup, see
-// Connect) and refuses what could never work.
+// Connect) and refuses what could never work. A member probed by an earlier Connect with this TLS
+// client is not probed again (see facts.go): the refusals need only what it speaks, and whether it
+// can be reached is checked when Members is called.
 //
 // TLS is configured whenever it probes, so the only possible outcome is TLS; the probe refuses early,
 // member by member, what could never work. The decision rests on the members that answer: one that
@@ -66,21 +68,35 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 	}
 	t := c.cfg.Transport
 	reports := make([]MemberReport, len(c.cfg.Members))
+	pending := make([]bool, len(c.cfg.Members))
+	gen := c.tls.Generation()
 	var wg sync.WaitGroup
 	for i, m := range c.cfg.Members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			k := factKey{tls: c.tls, gen: gen, member: m}
 			if d, ok := probed.Lookup(ctx, m); ok { // probed by the caller, with this TLS client
 				reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version}
+				if d.Mode == version.TLS {
+					rememberFact(k, fact{mode: d.Mode, version: d.Version})
+				}
+				return
+			}
+			if f, ok := recallFact(k); ok { // probed by an earlier Connect (see Members)
+				reports[i] = MemberReport{Member: m, Mode: f.mode, Version: f.version}
+				pending[i] = true
 				return
 			}
 			d, err := version.Detect(ctx, m, c.tls)
 			reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version, Err: err}
+			if err == nil && d.Mode == version.TLS {
+				rememberFact(k, fact{mode: d.Mode, version: d.Version})
+			}
 		}()
 	}
 	wg.Wait()
-	c.reports = reports
+	c.reports, c.unchecked = reports, pending
 	var ok, plain, silent, failed int
 	for _, r := range reports {
 		switch {
@@ -138,9 +154,33 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 			// Accepted but silent (frozen, overloaded): transient, like an unreachable member.
 			c.log.Debug("member did not complete the TLS handshake in time; trying the next one", "member", address, "error", err.Error())
 		default:
+			forgetFacts(c.tls, address) // probe it again on the next Connect
 			c.log.Warn("member refused: the TLS handshake failed and zksecure never uses plaintext when TLS is configured; the session uses the other members",
 				"member", address, "error", err.Error())
 		}
 		return conn, err
 	}
+}
+
+// checkReachable fills in the reachability of the members whose report came from an earlier
+// Connect's probe: a TCP connection to each, bounded by ConnectionTimeout. It runs once, on the
+// first Members call rather than in Connect: a TCP connection that closes without a handshake is
+// logged as an error by a ZooKeeper server's TLS port, and nothing in Connect needs the answer.
+func (c *Client) checkReachable() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectionTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, pending := range c.unchecked {
+		if !pending {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := reach(ctx, c.reports[i].Member); err != nil {
+				c.reports[i] = MemberReport{Member: c.reports[i].Member, Err: err}
+			}
+		}()
+	}
+	wg.Wait()
 }

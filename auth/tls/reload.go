@@ -181,6 +181,7 @@ type reloader struct {
 	trust    *part[trust]
 	crls     *part[[]crlSource]
 	cur      *material
+	gen      uint64 // counts the assemblies of cur: a new value after every successful reload
 }
 
 func newReloader(c Config, kp, cp password, log *slog.Logger) (*reloader, error) {
@@ -257,6 +258,25 @@ func (r *reloader) get() *material {
 	report(r.crls.refresh())
 	if reloaded {
 		r.cur = r.assemble()
+		r.gen++
 	}
 	return r.cur
+}
+
+// generation is get's material and its generation.
+func (r *reloader) generation() uint64 {
+	r.get()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gen
+}
+
+// current reports whether every piece was loaded from its files as they are now (none changed
+// since, none failed to load) and the client certificate is valid at now: what a new Load of the
+// same Config would find, short of reading the files.
+func (r *reloader) current(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sameStamps(r.identity.stat(), r.identity.stamps) && sameStamps(r.trust.stat(), r.trust.stamps) &&
+		sameStamps(r.crls.stat(), r.crls.stamps) && r.cur.certValid(now) == nil
 }

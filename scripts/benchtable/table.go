@@ -50,6 +50,9 @@ var table = []row{
 	{figure: "connect, TLS + SASL with ready credentials (p50 ms)", ours: metric{"client", "BenchmarkConnect/tls-sasl-ready", "p50-ms"}},
 	{figure: "SASL session, inner path with a cached ticket (p50 ms)", ours: metric{"auth/sasl", "BenchmarkConnect/sasl", "p50-ms"},
 		other: metric{"auth/sasl", "BenchmarkConnect/plain", "p50-ms"}, otherName: "plain session", goal: "≤ plain + 2 ms"},
+	{figure: "ConnectRequest → ConnectResponse right after a resumed TLS handshake (p50 ms)", ours: metric{"client", "BenchmarkConnectResponseAfterHandshake", "resumed-response-ms"},
+		other: metric{"client", "BenchmarkConnectResponseAfterHandshake", "resumed-late-response-ms"}, otherName: "sent 30 ms after the handshake", ratioName: "at once ÷ later", inverse: true},
+	{figure: "ConnectRequest → ConnectResponse after plain TCP (p50 ms)", ours: metric{"client", "BenchmarkConnectResponseAfterHandshake", "plain-response-ms"}},
 
 	{figure: "cold process: connect, Exists, Close, exec → exit, plaintext (p50 ms)", ours: metric{"client", "BenchmarkColdConnect/plaintext", "p50-ms"},
 		other: metric{"client", "BenchmarkColdConnect/plaintext", "java-p50-ms"}, otherName: javaCold,
