@@ -45,7 +45,8 @@ type Client struct {
 	state      State
 	sessionID  int64
 	member     string
-	subs       map[*subscriber]struct{}
+	subs       map[*subscriber[Event]]struct{}
+	notes      notifier // the subscribers of Notifications (notifications.go)
 	lossTimer  *time.Timer
 	lostSent   bool
 	authErr    error
@@ -155,11 +156,12 @@ func (c *Client) shutdown() {
 	c.mu.Lock()
 	c.closed = true
 	subs := c.subs
-	c.subs = map[*subscriber]struct{}{}
+	c.subs = map[*subscriber[Event]]struct{}{}
 	c.mu.Unlock()
 	for s := range subs {
 		s.close()
 	}
+	c.closeNotifications()
 	select {
 	case <-c.done:
 	default:

@@ -35,7 +35,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		members[i], _ = NormalizeMember(m)
 	}
 	cfg.Members = members
-	c := &Client{cfg: cfg, ns: namespace{base: path.Clean(cfg.Root + cfg.ClusterID)}, subs: map[*subscriber]struct{}{},
+	c := &Client{cfg: cfg, ns: namespace{base: path.Clean(cfg.Root + cfg.ClusterID)}, subs: map[*subscriber[Event]]struct{}{},
 		done: make(chan struct{})}
 	c.workers = newWorkers(c.done)
 	c.log = cfg.Logger.With("component", "zksecure/client", "namespace", c.ns.base)

@@ -38,25 +38,26 @@ func (e Event) String() string {
 	return s
 }
 
-// subscriber is one consumer of events with an unbounded queue, so that no event is ever dropped
-// and the producer (go-zookeeper's event callback) never blocks.
-type subscriber struct {
+// subscriber is one consumer of events (state Events, or notifications: notifications.go) with an
+// unbounded queue, so that no event is ever dropped and the producer (go-zookeeper's event
+// callback) never blocks.
+type subscriber[T any] struct {
 	mu     sync.Mutex
-	queue  []Event
+	queue  []T
 	wake   chan struct{}
-	out    chan Event
+	out    chan T
 	closed bool
 	stop   chan struct{} // closed by unsubscribe: stop delivering
 }
 
-func newSubscriber(first []Event) *subscriber {
-	s := &subscriber{queue: first, wake: make(chan struct{}, 1), out: make(chan Event), stop: make(chan struct{})}
+func newSubscriber[T any](first []T) *subscriber[T] {
+	s := &subscriber[T]{queue: first, wake: make(chan struct{}, 1), out: make(chan T), stop: make(chan struct{})}
 	go s.run()
 	s.signal()
 	return s
 }
 
-func (s *subscriber) push(e Event) {
+func (s *subscriber[T]) push(e T) {
 	s.mu.Lock()
 	if !s.closed {
 		s.queue = append(s.queue, e)
@@ -65,14 +66,14 @@ func (s *subscriber) push(e Event) {
 	s.signal()
 }
 
-func (s *subscriber) close() {
+func (s *subscriber[T]) close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.signal()
 }
 
-func (s *subscriber) signal() {
+func (s *subscriber[T]) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -80,7 +81,7 @@ func (s *subscriber) signal() {
 }
 
 // run delivers queued events in order; after close it delivers what is queued, then closes out.
-func (s *subscriber) run() {
+func (s *subscriber[T]) run() {
 	defer close(s.out)
 	for {
 		s.mu.Lock()
@@ -134,7 +135,7 @@ func (c *Client) startOnState() {
 	}()
 }
 
-func (c *Client) subscribe() *subscriber {
+func (c *Client) subscribe() *subscriber[Event] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var first []Event
@@ -150,7 +151,7 @@ func (c *Client) subscribe() *subscriber {
 	return s
 }
 
-func (c *Client) unsubscribe(s *subscriber) {
+func (c *Client) unsubscribe(s *subscriber[Event]) {
 	c.mu.Lock()
 	delete(c.subs, s)
 	c.mu.Unlock()

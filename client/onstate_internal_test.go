@@ -39,7 +39,7 @@ func TestOnStateSlowCallbackGetsEveryEventInOrder(t *testing.T) {
 			got = append(got, e.SessionID)
 			callers[goid()] = true
 		}},
-		subs: map[*subscriber]struct{}{},
+		subs: map[*subscriber[Event]]struct{}{},
 		done: make(chan struct{}),
 		log:  slog.New(slog.DiscardHandler),
 	}

@@ -47,6 +47,7 @@ func (s State) String() string {
 
 // onZKEvent is go-zookeeper's event callback: it runs for every event, in order, and must not block.
 func (c *Client) onZKEvent(e zk.Event) {
+	c.notify(e)
 	if e.Type != zk.EventSession {
 		return
 	}

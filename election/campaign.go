@@ -29,15 +29,22 @@ const abandonWait = time.Second
 func (e *Election) Campaign(ctx context.Context, info []byte) (*Leadership, error) {
 	states, cancel := e.c.States()
 	defer cancel()
-	cp := &campaign{e: e, info: info}
+	notes, cancelNotes := e.c.Notifications()
+	defer cancelNotes()
+	cp := &campaign{e: e, info: info, notes: notes}
 	defer cp.abandon()
 	for {
-		l, watch, err := cp.step(ctx)
+		l, wait, err := cp.step(ctx)
 		if l != nil {
 			return l, nil
 		}
-		if err == nil && watch != nil {
-			err = e.await(ctx, watch, states)
+		if err == nil && wait {
+			var leads bool
+			if leads, err = cp.await(ctx, states); leads {
+				cp.led = true
+				e.quickLeads.Add(1)
+				return e.lead(cp.node, cp.owner), nil
+			}
 		}
 		if err != nil {
 			if stop := e.campaignErr(ctx, err); stop != nil {
@@ -51,41 +58,52 @@ func (e *Election) Campaign(ctx context.Context, info []byte) (*Leadership, erro
 type campaign struct {
 	e     *Election
 	info  []byte
-	node  string // our latch node, "" before joining
-	owner int64  // the session that owns node, once read
+	notes <-chan zk.Event // the session's notifications, in order (client.Notifications)
+	node  string          // our latch node, "" before joining
+	owner int64           // the session that owns node, once read
 	led   bool
+
+	// What the hand-over without a read (see await) rests on.
+	pred      string // the node we watch: our predecessor
+	predFirst bool   // pred is the lowest node: at our last read, or since pp's deletion
+	pp        string // the node before pred, also watched; "" when none
+	ppFirst   bool   // at our last read, pp was the lowest node
+	ownWatch  bool   // our node is watched on the current connection (no session event since)
+	quiet     bool   // no session event since the current step began
 }
 
 // step looks at the latch once: it joins when we have no node, leads when our node is first, and
-// otherwise watches our predecessor. It returns the leadership, or the watch to wait on (nil: look
-// again at once), or the error that stopped it.
-func (cp *campaign) step(ctx context.Context) (*Leadership, <-chan zk.Event, error) {
+// otherwise watches our predecessor and the node before it. It returns the leadership, or whether
+// to await a notification (false: look again at once), or the error that stopped it.
+func (cp *campaign) step(ctx context.Context) (*Leadership, bool, error) {
 	e := cp.e
+	cp.quiet, cp.pred, cp.predFirst, cp.pp, cp.ppFirst = true, "", false, "", false
 	if cp.node == "" {
 		node, err := e.join(ctx, cp.info)
 		if err != nil {
-			return nil, nil, err
+			return nil, false, err
 		}
-		cp.node, cp.owner = node, 0
+		cp.node, cp.owner, cp.ownWatch = node, 0, false
 	}
 	kids, _, err := e.c.Children(ctx, e.latch)
 	if errors.Is(err, zk.ErrNoNode) {
 		kids, err = nil, nil // the latch itself was deleted, and our node with it
 	}
 	if err != nil {
-		return nil, nil, e.readErr(err)
+		return nil, false, e.readErr(err)
 	}
 	sortNodes(kids)
 	idx := slices.Index(kids, cp.node)
-	if idx >= 0 && cp.owner == 0 {
-		ok, st, err := e.c.Exists(ctx, e.latch+"/"+cp.node)
+	if idx >= 0 && (cp.owner == 0 || !cp.ownWatch) {
+		// A watch on our own node: its deletion is then notified before any later one (await).
+		ok, st, _, err := e.c.ExistsW(ctx, e.latch+"/"+cp.node)
 		if err != nil {
-			return nil, nil, e.readErr(err)
+			return nil, false, e.readErr(err)
 		}
 		if !ok {
 			idx = -1
 		} else {
-			cp.owner = st.EphemeralOwner
+			cp.owner, cp.ownWatch = st.EphemeralOwner, true
 		}
 	}
 	if idx >= 0 && cp.owner != e.c.SessionID() {
@@ -100,21 +118,33 @@ func (cp *campaign) step(ctx context.Context) (*Leadership, <-chan zk.Event, err
 	case idx < 0:
 		// Our node is gone (session lost, or deleted by someone): join again.
 		e.log.Debug("contender node vanished; joining again", "node", cp.node)
-		cp.node, cp.owner = "", 0
-		return nil, nil, nil
+		cp.node, cp.owner, cp.ownWatch = "", 0, false
+		return nil, false, nil
 	case idx == 0:
 		cp.led = true
-		return e.lead(cp.node, cp.owner), nil, nil
+		return e.lead(cp.node, cp.owner), false, nil
 	}
-	// getData rather than exists: no watch is left behind when the predecessor is already gone.
-	_, _, watch, err := e.c.GetW(ctx, e.latch+"/"+kids[idx-1])
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil, nil
+	// getData rather than exists: no watch is left behind when the predecessor is already gone. Its
+	// notification comes on cp.notes (the channel is not needed).
+	if _, _, _, err := e.c.GetW(ctx, e.latch+"/"+kids[idx-1]); err != nil {
+		if errors.Is(err, zk.ErrNoNode) {
+			return nil, false, nil
+		}
+		return nil, false, e.readErr(err)
 	}
-	if err != nil {
-		return nil, nil, e.readErr(err)
+	cp.pred, cp.predFirst = kids[idx-1], idx == 1
+	if idx >= 2 {
+		// The node before our predecessor: when it is the lowest, its deletion tells us, with no
+		// read, that our predecessor now is (await).
+		if _, _, _, err := e.c.GetW(ctx, e.latch+"/"+kids[idx-2]); err != nil {
+			if errors.Is(err, zk.ErrNoNode) {
+				return nil, false, nil
+			}
+			return nil, false, e.readErr(err)
+		}
+		cp.pp, cp.ppFirst = kids[idx-2], idx == 2
 	}
-	return nil, watch, nil
+	return nil, true, nil
 }
 
 // abandon deletes the node of a campaign that returns without leadership.
@@ -124,27 +154,70 @@ func (cp *campaign) abandon() {
 	}
 }
 
-// await waits until the watch fires, or the connection comes back or is lost (our node may be gone,
-// or be of a previous session: look again); an error when ctx ends or the client closes.
-func (e *Election) await(ctx context.Context, watch <-chan zk.Event, states <-chan client.Event) error {
+// await waits for the notification of a change to the nodes we watch or to our own node, or for
+// the connection to come back or be lost (our node may be gone, or be of a previous session: look
+// again); an error when ctx ends or the client closes. It returns true when the notification
+// proves that we lead, without another read of the latch:
+//
+//   - Our predecessor is the lowest node — it was at our last read, or the node before it was and
+//     its deletion came first — and the notification is of its deletion. A node created after that
+//     read has a higher sequence number than ours (the servers number a parent's children in zxid
+//     order), so nothing sorts before our node now.
+//   - Our node still exists, and is of this session: it is watched, and no notification of it came
+//     first — one server sends a session's notifications in zxid order, go-zookeeper passes them on
+//     in that order (client.Notifications), and no session event came in between. After a
+//     reconnect the servers re-fire the watches in no particular order, so a session event since
+//     the step began (quiet false) means: read again.
+//
+// Anything else (a change that is not a deletion, a predecessor that was not the lowest, a session
+// event) returns false: step reads the latch again, as Curator's LeaderLatch always does. So does
+// the deletion of the node before our predecessor when it was not the lowest: that read comes
+// while the contender ahead of us takes over, not when we do. Each deletion is so notified to two
+// contenders (its successor and the next), not one.
+//
+// What this cannot see is one transaction deleting our predecessor and then our node (a multi,
+// such as zkCli's deleteall): the two notifications share a zxid and come in the multi's order.
+// Then we lead until the leadership's own watch finds the node gone (one read later), as a leader
+// whose node someone deletes does; Publish, fenced by the node, writes nothing meanwhile.
+func (cp *campaign) await(ctx context.Context, states <-chan client.Event) (bool, error) {
+	e := cp.e
+	pred, own, pp := e.latch+"/"+cp.pred, e.latch+"/"+cp.node, ""
+	if cp.pp != "" {
+		pp = e.latch + "/" + cp.pp
+	}
 	for {
 		select {
-		case ev, ok := <-watch:
-			if ok && ev.Type != zk.EventNotWatching {
-				e.watchEvents.Add(1)
+		case ev, ok := <-cp.notes:
+			if !ok {
+				return false, e.closedErr()
 			}
-			return nil
+			switch {
+			case ev.Type == zk.EventSession || ev.Type == zk.EventNotWatching:
+				cp.quiet, cp.ownWatch = false, false
+			case ev.Path == own:
+				cp.ownWatch = false // fired: not watched any more
+				return false, nil
+			case ev.Path == pred:
+				e.watchEvents.Add(1)
+				return ev.Type == zk.EventNodeDeleted && cp.predFirst && cp.ownWatch && cp.quiet, nil
+			case ev.Path == pp && pp != "":
+				e.watchEvents.Add(1)
+				if ev.Type != zk.EventNodeDeleted || !cp.ppFirst || !cp.quiet {
+					return false, nil
+				}
+				cp.predFirst, pp = true, "" // our predecessor is the lowest node now
+			}
 		case st, ok := <-states:
 			if !ok {
-				return e.closedErr()
+				return false, e.closedErr()
 			}
 			if st.State == client.Lost || st.State == client.Reconnected {
-				return nil
+				return false, nil
 			}
 		case <-ctx.Done():
-			return e.ended(ctx)
+			return false, e.ended(ctx)
 		case <-e.c.Done():
-			return e.ended(ctx)
+			return false, e.ended(ctx)
 		}
 	}
 }
@@ -165,7 +238,7 @@ func (e *Election) campaignErr(ctx context.Context, err error) error {
 		return err
 	}
 	e.log.Debug("campaign: looking at the latch again after an error", "error", err)
-	if !pause(ctx, e.c) {
+	if !pause(ctx, e.c, err) {
 		return e.ended(ctx)
 	}
 	return nil

@@ -69,6 +69,7 @@ type Election struct {
 	log      *slog.Logger
 
 	watchEvents atomic.Uint64 // watch events received; read by the benchmarks (export_test.go)
+	quickLeads  atomic.Uint64 // campaigns that led on a notification alone, without a read (export_test.go)
 }
 
 // New returns an election on the latch path of opts within c's namespace.
@@ -88,19 +89,52 @@ func New(c *client.Client, opts Options) (*Election, error) {
 		log: log.With("component", "zksecure/election", "latch", c.Namespace()+latch)}, nil
 }
 
-// retryPause is how long a loop waits after a failed request before it tries again.
+// retryPause is how long a loop waits after a failed request before it tries again, unless the
+// request failed because the connection was lost (see pause).
 const retryPause = 100 * time.Millisecond
 
-// pause waits a little after an error; false when ctx or the client ended.
-func pause(ctx context.Context, c *client.Client) bool {
-	select {
-	case <-time.After(retryPause):
-		return true
-	case <-ctx.Done():
-		return false
-	case <-c.Done():
-		return false
+// pause waits after a failed request before it is tried again; false when ctx or the client ended.
+// After a connection loss it waits for the connection to come back and returns on the Reconnected,
+// not after a fixed time (while the client still reports Connected, the loss not yet told, it waits
+// for the next state event, at most retryPause). After other errors it waits retryPause.
+func pause(ctx context.Context, c *client.Client, err error) bool {
+	var states <-chan client.Event
+	if connectionLoss(err) {
+		st, cancel := c.States()
+		defer cancel()
+		states = st
 	}
+	t := time.NewTimer(retryPause)
+	defer t.Stop()
+	timeout, first := t.C, true
+	for {
+		select {
+		case ev, ok := <-states:
+			if !ok {
+				return false
+			}
+			was := first
+			first = false
+			switch {
+			case isConnected(ev.State) && !was:
+				return true // back
+			case !isConnected(ev.State):
+				timeout = nil // down: wait for the connection, however long it takes
+			}
+		case <-timeout:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-c.Done():
+			return false
+		}
+	}
+}
+
+// connectionLoss reports whether err is go-zookeeper's report that the connection went away (or
+// that no member could be reached) before the request was answered.
+func connectionLoss(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer)
 }
 
 func (e *Election) closedErr() error {
@@ -178,7 +212,7 @@ func (e *Election) retry(ctx context.Context, op func() error) error {
 		if err == nil || refused(err) || ctx.Err() != nil {
 			return err
 		}
-		if !pause(ctx, e.c) {
+		if !pause(ctx, e.c, err) {
 			return e.ended(ctx)
 		}
 	}

@@ -25,7 +25,7 @@ func watchLoop[T any](ctx context.Context, c *client.Client, read watchRead[T]) 
 		for ctx.Err() == nil {
 			v, key, watch, err := read(ctx)
 			if err != nil {
-				if !pause(ctx, c) {
+				if !pause(ctx, c, err) {
 					return
 				}
 				continue
