@@ -30,7 +30,7 @@ build:
 	$(GO) build ./...
 
 ## bench: the benchmarks named in the issues, against testenv (client ÷ raw go-zookeeper: 5000 ops each;
-## cold Go and java processes: 10 runs each per mode;
+## cold Go and java processes: 10 runs each per mode; election crash failover: 10 crashes;
 ## zk-secure-check: 10 runs of the binary and of zkCli; hatest: 3 rounds per fault and per storm), then
 ## the summary table (scripts/benchtable), as in README. BENCH_COUNT=5 repeats every benchmark 5 times
 ## (the table lists each run's ratio) but the failover's (BENCH_FAILOVER_COUNT); the output is kept in BENCH_OUT.
@@ -42,8 +42,9 @@ BENCH_OUT ?= $(or $(TMPDIR),/tmp)/zksecure-bench.txt
 bench: deps
 	@echo "bench: load average (1, 5, 15 min) $$(cut -d' ' -f1-3 /proc/loadavg); output in $(BENCH_OUT)"
 	@rm -f $(BENCH_OUT); status=0; \
-	  bash -o pipefail -c '$(GO) test -run "^$$" -bench . -skip "BenchmarkWrapperOverhead|BenchmarkColdConnect" -benchtime 50x -count $(BENCH_COUNT) $$($(GO) list ./... | grep -v -e /hatest -e /cmd/zk-secure-check) 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
+	  bash -o pipefail -c '$(GO) test -run "^$$" -bench . -skip "BenchmarkWrapperOverhead|BenchmarkColdConnect|BenchmarkCrashFailover" -benchtime 50x -count $(BENCH_COUNT) $$($(GO) list ./... | grep -v -e /hatest -e /cmd/zk-secure-check) 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
 	  bash -o pipefail -c '$(GO) test -run "^$$" -bench BenchmarkWrapperOverhead -benchtime 5000x -count $(BENCH_COUNT) ./client/ 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
+	  bash -o pipefail -c '$(GO) test -run "^$$" -bench BenchmarkCrashFailover -benchtime 10x -count $(BENCH_COUNT) ./election/ 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
 	  bash -o pipefail -c '$(GO) test -run "^$$" -bench BenchmarkColdConnect -benchtime 10x -count $(BENCH_COUNT) ./client/ 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
 	  bash -o pipefail -c '$(GO) test -run "^$$" -bench . -benchtime 10x -count $(BENCH_COUNT) -timeout 30m ./cmd/zk-secure-check/ 2>&1 | tee -a $(BENCH_OUT)' || status=1; \
 	  bash -o pipefail -c '$(GO) test -run "^$$" -bench BenchmarkReconnectStorm -benchtime 3x -count $(BENCH_COUNT) -timeout 90m ./hatest/ 2>&1 | tee -a $(BENCH_OUT)' || status=1; \

@@ -113,80 +113,83 @@ func pcts(ds []time.Duration) (p50, p99 float64) {
 }
 
 // BenchmarkResignToNewLeader: with 5 contenders over SASL, the time from the leader's resignation to
-// the next contender knowing it leads — Curator LeaderLatch's (close() → isLeader(), measured in its
-// JVM) and ours (Resign → Campaign returns) in the same process; the curator run reports go's p50 ÷
-// Curator's, run k's by run k's (with -count, Go runs the go sub-benchmark count times, then curator).
+// the next contender knowing it leads — ours (Resign → Campaign returns) and Curator LeaderLatch's
+// (close() → isLeader(), measured in its JVM) on the same ensemble, in alternating blocks of
+// handoverBlock hand-overs within one run, so that both see the same server state (its JIT warms
+// over the first hundreds of hand-overs: a run of ours before a run of Curator's was not a fair
+// pair). Reported: p50 and p99 of each, ours ÷ Curator's p50 (goal ≤ 0.5), and the share of our
+// hand-overs that needed no read after the notification.
 func BenchmarkResignToNewLeader(b *testing.B) {
 	requireEnv(b)
 	s := setups[0]
-	var goP50s []float64 // of each go run (not the b.N == 1 probe)
-	curatorRuns := 0
-	b.Run("go", func(b *testing.B) {
-		var es []*election.Election
-		for i := 0; i < 5; i++ {
-			es = append(es, newElection(b, connect(b, s.config("bench-resign-go"))))
+	ctx := context.Background()
+	var es []*election.Election
+	for i := 0; i < 5; i++ {
+		es = append(es, newElection(b, connect(b, s.config("bench-resign-go"))))
+	}
+	p := startPool(b, es, 1)
+	cur := p.next(b)
+	j := testenv.NewJavaClient(b, testenv.JavaClientOptions{JAASFile: jaasFile, Krb5Conf: kdc.Krb5Conf})
+	cfg := s.config("bench-resign-curator")
+	if err := j.CuratorLatch(ctx, zk38.ConnectString(), cfg.Root+cfg.ClusterID, "/leader/latch", 5, 10*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	defer j.Do(ctx, "latch-stop")
+	quick := func() (n uint64) {
+		for _, e := range es {
+			n += e.QuickLeads()
 		}
-		p := startPool(b, es, 1)
-		cur := p.next(b)
-		for i := 0; i < 20; i++ { // warm-up
-			cur = p.handover(b, cur)
-			p.rejoin(b, es[0], 5)
-		}
-		quick := func() (n uint64) {
-			for _, e := range es {
-				n += e.QuickLeads()
-			}
-			return n
-		}
-		quick0 := quick()
-		ds := make([]time.Duration, 0, b.N)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		return n
+	}
+	var ours, theirs []time.Duration
+	goBlock := func(n int, into *[]time.Duration) {
+		for range n {
 			t0 := time.Now()
 			cur = p.handover(b, cur)
-			ds = append(ds, time.Since(t0))
-			b.StopTimer()
+			if into != nil {
+				*into = append(*into, time.Since(t0))
+			}
 			p.rejoin(b, es[0], 5)
-			b.StartTimer()
 		}
-		b.StopTimer()
-		p50, p99 := pcts(ds)
-		if b.N > 1 {
-			goP50s = append(goP50s, p50)
-		}
-		b.ReportMetric(p50, "p50-ms")
-		b.ReportMetric(p99, "p99-ms")
-		// The share of hand-overs that needed no read after the notification.
-		b.ReportMetric(float64(quick()-quick0)/float64(b.N), "no-read/op")
-	})
-	b.Run("curator", func(b *testing.B) {
-		j := testenv.NewJavaClient(b, testenv.JavaClientOptions{JAASFile: jaasFile, Krb5Conf: kdc.Krb5Conf})
-		ctx := context.Background()
-		cfg := s.config("bench-resign-curator")
-		if err := j.CuratorLatch(ctx, zk38.ConnectString(), cfg.Root+cfg.ClusterID, "/leader/latch", 5, 10*time.Second); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := j.CuratorBench(ctx, 20); err != nil { // warm-up
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		ds, err := j.CuratorBench(ctx, b.N)
-		b.StopTimer()
+	}
+	curatorBlock := func(n int, into *[]time.Duration) {
+		ds, err := j.CuratorBench(ctx, n)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p50, p99 := pcts(ds)
-		b.ReportMetric(p50, "p50-ms")
-		b.ReportMetric(p99, "p99-ms")
-		if b.N > 1 {
-			if k := curatorRuns; k < len(goP50s) {
-				b.ReportMetric(goP50s[k]/p50, "go/curator-p50")
-			}
-			curatorRuns++
+		if into != nil {
+			*into = append(*into, ds...)
 		}
-		j.Do(ctx, "latch-stop")
-	})
+	}
+	goBlock(20, nil) // warm-up of both paths
+	curatorBlock(20, nil)
+	quick0 := quick()
+	b.ResetTimer()
+	for done, i := 0, 0; done < b.N; i++ {
+		n := min(handoverBlock, b.N-done)
+		if i%2 == 0 { // which goes first alternates
+			goBlock(n, &ours)
+			curatorBlock(n, &theirs)
+		} else {
+			curatorBlock(n, &theirs)
+			goBlock(n, &ours)
+		}
+		done += n
+	}
+	b.StopTimer()
+	p50, p99 := pcts(ours)
+	cp50, cp99 := pcts(theirs)
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(cp50, "curator-p50-ms")
+	b.ReportMetric(cp99, "curator-p99-ms")
+	b.ReportMetric(p50/cp50, "go/curator-p50")
+	b.ReportMetric(float64(quick()-quick0)/float64(b.N), "no-read/op")
 }
+
+// handoverBlock is how many hand-overs of one side BenchmarkResignToNewLeader times before it
+// switches to the other.
+const handoverBlock = 10
 
 // BenchmarkWatchNotifications: 50 contenders (10 campaigns on each of 5 sessions); the watch events
 // all of them receive per leadership change (a herd would be ~49).

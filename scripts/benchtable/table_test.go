@@ -18,8 +18,7 @@ BenchmarkFullCheck-2   	       5	1053210685 ns/op	        16.99 check-maxrss-MiB
 BenchmarkFullCheck-2   	       5	1053210685 ns/op	        17.50 check-maxrss-MiB	      1100 check-p50-ms	      3000 zkcli-p50-ms	         2.727 zkcli/check
 PASS
 pkg: github.com/zksecure/zksecure/election
-BenchmarkResignToNewLeader/go-2         	      50	   1000 ns/op	         0.80 p50-ms	         2.0 p99-ms
-BenchmarkResignToNewLeader/curator-2    	      50	   1000 ns/op	         1.60 p50-ms	         3.0 p99-ms	         0.50 go/curator-p50
+BenchmarkResignToNewLeader-2            	      50	   1000 ns/op	         0.80 p50-ms	         2.0 p99-ms	         1.60 curator-p50-ms	         3.0 curator-p99-ms	         0.50 go/curator-p50
 pkg: github.com/zksecure/zksecure/client
 BenchmarkConnect/sasl-2              	       5	  41912076 ns/op	        51.02 java-p50-ms	        53.37 java-p99-ms	         2.583 java/zksecure-p50	        19.75 p50-ms	        64.06 p99-ms
 BenchmarkConnect/tls-sasl-2          	       5	  34224346 ns/op	        50.90 java-p50-ms	        53.21 java-p99-ms	         1.510 java/zksecure-p50	        33.71 p50-ms	        35.14 p99-ms
