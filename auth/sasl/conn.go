@@ -53,7 +53,8 @@ func (a *Authenticator) Dialer(base zk.Dialer) zk.Dialer {
 		if err != nil {
 			return nil, err
 		}
-		return &conn{Conn: c, a: a, base: base, member: address, spn: spn, tkt: tkt, key: key}, nil
+		ac := &conn{a: a, base: base, member: address, spn: spn, tkt: tkt, key: key}
+		return wire.Interpose(c, ac.authenticate), nil
 	}
 }
 
@@ -67,77 +68,43 @@ func (a *Authenticator) failed1(member string, err error) {
 	a.transient(member, err)
 }
 
-// conn is a connection that authenticates on its first Read. Reads happen on one goroutine at a
-// time (go-zookeeper's handshake, then its receive loop), so the fields need no lock.
+// conn is what one connection needs to authenticate on its first Read (see authenticate).
 type conn struct {
-	net.Conn
 	a      *Authenticator
 	base   zk.Dialer // for the srvr probe after a close during the exchange
 	member string
 	spn    string
 	tkt    messages.Ticket
 	key    types.EncryptionKey
-
-	started  bool
-	err      error
-	replay   []byte    // the ConnectResponse frame, handed to go-zookeeper after authentication
-	deadline time.Time // go-zookeeper's read deadline, restored after the exchange
 }
 
-func (c *conn) SetReadDeadline(t time.Time) error {
-	c.deadline = t
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *conn) SetDeadline(t time.Time) error {
-	c.deadline = t
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *conn) Read(p []byte) (int, error) {
-	if !c.started {
-		c.started = true
-		if err := c.authenticate(); err != nil {
-			c.err = err
-			c.Conn.Close()
-		}
-	}
-	if c.err != nil {
-		return 0, c.err
-	}
-	if len(c.replay) > 0 {
-		n := copy(p, c.replay)
-		c.replay = c.replay[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
-}
-
-func (c *conn) authenticate() error {
+// authenticate reads the ConnectResponse and runs the SASL exchange after it (wire.Interpose calls
+// it on go-zookeeper's first Read); it returns the ConnectResponse frame for go-zookeeper.
+func (c *conn) authenticate(raw net.Conn, _ time.Time) ([]byte, error) {
 	start := time.Now()
-	if err := c.Conn.SetDeadline(start.Add(c.a.exchangeTimeout())); err != nil {
-		return err
+	if err := raw.SetDeadline(start.Add(c.a.exchangeTimeout())); err != nil {
+		return nil, err
 	}
-	frame, body, err := wire.ReadFrame(c.Conn)
+	frame, body, err := wire.ReadFrame(raw)
 	if err != nil {
 		if errors.Is(err, wire.ErrFrameTooLarge) {
-			return fmt.Errorf("sasl: %s did not answer with a ZooKeeper ConnectResponse (%w): is it a TLS port dialed in plaintext, or the reverse?", c.member, err)
+			return nil, fmt.Errorf("sasl: %s did not answer with a ZooKeeper ConnectResponse (%w): is it a TLS port dialed in plaintext, or the reverse?", c.member, err)
 		}
-		return fmt.Errorf("sasl: %s closed the connection before answering the connect request: %w", c.member, err)
+		return nil, fmt.Errorf("sasl: %s closed the connection before answering the connect request: %w", c.member, err)
 	}
 	cr, err := wire.ParseConnectResponse(body)
 	if err != nil {
-		return fmt.Errorf("sasl: %s: %w", c.member, err)
+		return nil, fmt.Errorf("sasl: %s: %w", c.member, err)
 	}
 	if cr.SessionID != 0 {
-		if err := c.a.exchange(c.Conn, c.member, c.spn, c.tkt, c.key); err != nil {
+		if err := c.a.exchange(raw, c.member, c.spn, c.tkt, c.key); err != nil {
 			var ae *AuthError
 			if errors.As(err, &ae) && ae.closed {
 				c.judgeClose(ae)
 			}
 			c.a.explainWeakTicket(err, c.member, c.spn, c.tkt, c.key)
 			c.a.failed1(c.member, err)
-			return err
+			return nil, err
 		}
 		c.a.succeeded()
 		c.a.log.Debug("authenticated", "member", c.member, "service_principal", c.spn,
@@ -145,9 +112,7 @@ func (c *conn) authenticate() error {
 	}
 	// A session id of 0 means the session expired: go-zookeeper handles that and reconnects, and the
 	// new connection authenticates again.
-	c.replay = frame
-	c.Conn.SetWriteDeadline(time.Time{})
-	return c.Conn.SetReadDeadline(c.deadline)
+	return frame, nil
 }
 
 // exchange runs the SASL exchange (opcode 102) on a connection whose ConnectResponse has been read.

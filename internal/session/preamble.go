@@ -47,80 +47,41 @@ func withPreamble(d zk.Dialer, p Preamble, limit time.Duration) zk.Dialer {
 		if err != nil {
 			return nil, err
 		}
-		return &preambleConn{Conn: c, member: address, once: &once, p: p, limit: limit}, nil
+		pc := &preambleConn{member: address, once: &once, p: p, limit: limit}
+		return wire.Interpose(c, pc.run), nil
 	}
 }
 
-// preambleConn runs the preamble on go-zookeeper's first Read, which waits for the ConnectResponse:
-// go-zookeeper sends nothing until it has it. Reads happen on one goroutine at a time, so the
-// fields need no lock.
+// preambleConn is what one connection needs to run the preamble on go-zookeeper's first Read.
 type preambleConn struct {
-	net.Conn
-	member   string
-	once     *sync.Once
-	p        Preamble
-	limit    time.Duration
-	started  bool
-	err      error
-	replay   []byte    // the ConnectResponse frame, handed to go-zookeeper after the preamble
-	deadline time.Time // go-zookeeper's read deadline, restored after the preamble
+	member string
+	once   *sync.Once
+	p      Preamble
+	limit  time.Duration
 }
 
-func (c *preambleConn) SetReadDeadline(t time.Time) error {
-	c.deadline = t
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *preambleConn) SetDeadline(t time.Time) error {
-	c.deadline = t
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *preambleConn) Read(b []byte) (int, error) {
-	if !c.started {
-		c.started = true
-		c.err = c.run()
-	}
-	if c.err != nil {
-		return 0, c.err
-	}
-	if len(c.replay) > 0 {
-		n := copy(b, c.replay)
-		c.replay = c.replay[n:]
-		return n, nil
-	}
-	return c.Conn.Read(b)
-}
-
-// run reads the ConnectResponse and, on the first connection with a session, runs the preamble.
-func (c *preambleConn) run() error {
-	frame, body, err := wire.ReadFrame(c.Conn)
+// run reads the ConnectResponse and, on the first connection with a session, runs the preamble
+// (within limit, or go-zookeeper's read deadline if sooner); it returns the ConnectResponse frame.
+func (c *preambleConn) run(raw net.Conn, readDeadline time.Time) ([]byte, error) {
+	frame, body, err := wire.ReadFrame(raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.replay = frame
 	cr, err := wire.ParseConnectResponse(body)
 	if err != nil || cr.SessionID == 0 {
-		return nil // go-zookeeper judges it
+		return frame, nil // go-zookeeper judges it
 	}
-	ran := false
 	c.once.Do(func() {
-		ran = true
 		deadline := time.Now().Add(c.limit)
-		if !c.deadline.IsZero() && c.deadline.Before(deadline) {
-			deadline = c.deadline
+		if !readDeadline.IsZero() && readDeadline.Before(deadline) {
+			deadline = readDeadline
 		}
-		if err = c.Conn.SetDeadline(deadline); err == nil {
-			err = c.p(c.member, c.Conn)
+		if err = raw.SetDeadline(deadline); err == nil {
+			err = c.p(c.member, raw)
 		}
 	})
-	if !ran {
-		return nil
-	}
 	if err != nil {
-		c.Conn.Close()
-		return fmt.Errorf("session: the preamble on %s: %w", c.member, err)
+		return nil, fmt.Errorf("session: the preamble on %s: %w", c.member, err)
 	}
-	c.Conn.SetWriteDeadline(time.Time{})
-	return c.Conn.SetReadDeadline(c.deadline)
+	return frame, nil
 }
