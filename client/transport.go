@@ -52,7 +52,7 @@ func (e *TransportError) Unwrap() error { return ErrTransport }
 
 // negotiateTransport probes every member when TLS is configured (beside the session's setup, see
 // Connect) and refuses what could never work. A member probed by an earlier Connect with this TLS
-// client is not probed again (see facts.go): the refusals need only what it speaks, and whether it
+// client is not probed again (internal/probed): the refusals need only what it speaks, and whether it
 // can be reached is checked when Members is called.
 //
 // TLS is configured whenever it probes, so the only possible outcome is TLS; the probe refuses early,
@@ -69,29 +69,20 @@ func (c *Client) negotiateTransport(ctx context.Context) error {
 	t := c.cfg.Transport
 	reports := make([]MemberReport, len(c.cfg.Members))
 	pending := make([]bool, len(c.cfg.Members))
-	gen := c.tls.Generation()
 	var wg sync.WaitGroup
 	for i, m := range c.cfg.Members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			k := factKey{tls: c.tls, gen: gen, member: m}
-			if d, ok := probed.Lookup(ctx, m); ok { // probed by the caller, with this TLS client
+			if d, ok := probed.Recall(c.tls, m); ok { // probed earlier in this process (see Members)
 				reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version}
-				if d.Mode == version.TLS {
-					rememberFact(k, fact{mode: d.Mode, version: d.Version})
-				}
-				return
-			}
-			if f, ok := recallFact(k); ok { // probed by an earlier Connect (see Members)
-				reports[i] = MemberReport{Member: m, Mode: f.mode, Version: f.version}
 				pending[i] = true
 				return
 			}
 			d, err := version.Detect(ctx, m, c.tls)
 			reports[i] = MemberReport{Member: m, Mode: d.Mode, Version: d.Version, Err: err}
-			if err == nil && d.Mode == version.TLS {
-				rememberFact(k, fact{mode: d.Mode, version: d.Version})
+			if err == nil {
+				probed.Remember(c.tls, d)
 			}
 		}()
 	}
@@ -154,7 +145,7 @@ func (c *Client) tlsOnly(d zk.Dialer) zk.Dialer {
 			// Accepted but silent (frozen, overloaded): transient, like an unreachable member.
 			c.log.Debug("member did not complete the TLS handshake in time; trying the next one", "member", address, "error", err.Error())
 		default:
-			forgetFacts(c.tls, address) // probe it again on the next Connect
+			probed.Forget(c.tls, address) // probe it again on the next Connect
 			c.log.Warn("member refused: the TLS handshake failed and zksecure never uses plaintext when TLS is configured; the session uses the other members",
 				"member", address, "error", err.Error())
 		}

@@ -68,6 +68,10 @@ func detectVersion(ctx context.Context, r *run, m *member) Result {
 			m.refused = ex
 		}
 	}
+	if r.useTLS && derr == nil {
+		// The sessions of the later checks, with the same TLS client, need not probe it again.
+		probed.Remember(r.tls, det)
+	}
 	if res.Status != Fail {
 		m.det = det
 		r.mu.Lock()
@@ -261,9 +265,9 @@ func saslSession(ctx context.Context, r *run, m *member) Result {
 	}
 	cfg.ConnectionTimeout = 15 * time.Second
 	t0 := time.Now()
-	// The version check has probed the member with the run's TLS client: Connect does not again.
-	// The session asks whoAmI on its connection for the identity check (3.7+ members).
-	c, err := client.Connect(r.withWhoAmI(probed.With(cctx, m.det), &m.whoAmI), cfg)
+	// The version check has probed the member with the run's TLS client (internal/probed): Connect
+	// does not again. The session asks whoAmI on its connection for the identity check (3.7+).
+	c, err := client.Connect(r.withWhoAmI(cctx, &m.whoAmI), cfg)
 	if err != nil {
 		res := Result{Status: Fail}
 		res.Message, res.Fix = explain(err, "check the server log for the reason")
